@@ -1,0 +1,148 @@
+// Host-side runtime calls used by launchers, examples, tests and benchmarks: memory, copies,
+// synchronization, pointer checks and kernel launch. On the host platform "device" memory is host
+// memory and a launch walks the grid serially on the calling thread.
+#pragma once
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <utility>
+#include "../config.hpp"
+#include "../status.hpp"
+#include "thread.hpp"
+
+namespace hipfuse {
+namespace platform {
+
+#if defined(HIPFUSE_PLATFORM_HIP)
+using stream_t = hipStream_t;
+using error_t = hipError_t;
+inline constexpr error_t success_code = hipSuccess;
+inline const char* error_string(error_t e) { return hipGetErrorString(e); }
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+using stream_t = cudaStream_t;
+using error_t = cudaError_t;
+inline constexpr error_t success_code = cudaSuccess;
+inline const char* error_string(error_t e) { return cudaGetErrorString(e); }
+#else
+using stream_t = void*;
+#endif
+
+struct grid_dims {
+  int x = 1, y = 1;
+};
+
+#if !defined(HIPFUSE_PLATFORM_HOST)
+inline status from_runtime(error_t e, const char* what) {
+  if (e == success_code) return status::success();
+  return status::error(status_code::runtime_error, std::string(what) + ": " + error_string(e));
+}
+#endif
+
+inline status device_alloc(void** p, std::size_t bytes) {
+#if defined(HIPFUSE_PLATFORM_HIP)
+  return from_runtime(hipMalloc(p, bytes), "hipMalloc");
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  return from_runtime(cudaMalloc(p, bytes), "cudaMalloc");
+#else
+  *p = std::malloc(bytes == 0 ? 1 : bytes);
+  return *p ? status::success() : status::error(status_code::runtime_error, "malloc failed");
+#endif
+}
+
+inline void device_free(void* p) {
+#if defined(HIPFUSE_PLATFORM_HIP)
+  (void)hipFree(p);
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  (void)cudaFree(p);
+#else
+  std::free(p);
+#endif
+}
+
+enum class copy_kind { host_to_device, device_to_host, device_to_device };
+
+inline status copy(void* dst, const void* src, std::size_t bytes, copy_kind kind) {
+#if defined(HIPFUSE_PLATFORM_HIP)
+  const hipMemcpyKind k = kind == copy_kind::host_to_device   ? hipMemcpyHostToDevice
+                          : kind == copy_kind::device_to_host ? hipMemcpyDeviceToHost
+                                                              : hipMemcpyDeviceToDevice;
+  return from_runtime(hipMemcpy(dst, src, bytes, k), "hipMemcpy");
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  const cudaMemcpyKind k = kind == copy_kind::host_to_device   ? cudaMemcpyHostToDevice
+                           : kind == copy_kind::device_to_host ? cudaMemcpyDeviceToHost
+                                                               : cudaMemcpyDeviceToDevice;
+  return from_runtime(cudaMemcpy(dst, src, bytes, k), "cudaMemcpy");
+#else
+  (void)kind;
+  if (bytes) std::memmove(dst, src, bytes);
+  return status::success();
+#endif
+}
+
+inline status synchronize() {
+#if defined(HIPFUSE_PLATFORM_HIP)
+  return from_runtime(hipDeviceSynchronize(), "hipDeviceSynchronize");
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  return from_runtime(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+#else
+  return status::success();
+#endif
+}
+
+// Can a kernel on the current device dereference p? Plain host memory cannot.
+inline bool is_device_accessible(const void* p) {
+#if defined(HIPFUSE_PLATFORM_HIP)
+  hipPointerAttribute_t attributes{};
+  if (hipPointerGetAttributes(&attributes, p) != hipSuccess) {
+    (void)hipGetLastError();
+    return false;
+  }
+  return attributes.type == hipMemoryTypeDevice || attributes.type == hipMemoryTypeManaged;
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, p) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice || attributes.type == cudaMemoryTypeManaged;
+#else
+  (void)p;
+  return true;
+#endif
+}
+
+// Launch kernel<<<grid, block, shared_bytes, stream>>>(args...) and report launch errors. On the
+// host platform blocks have one thread (the arch trait host::wave_size) and run one after another.
+template <class... KernelArgs, class... Args>
+status launch(void (*kernel)(KernelArgs...), grid_dims grid, int block, std::size_t shared_bytes, stream_t stream,
+              Args&&... args) {
+#if defined(HIPFUSE_PLATFORM_HIP) || defined(HIPFUSE_PLATFORM_CUDA)
+  const dim3 g(static_cast<unsigned>(grid.x), static_cast<unsigned>(grid.y));
+  kernel<<<g, dim3(static_cast<unsigned>(block)), shared_bytes, stream>>>(std::forward<Args>(args)...);
+#if defined(HIPFUSE_PLATFORM_HIP)
+  return from_runtime(hipGetLastError(), "kernel launch");
+#else
+  return from_runtime(cudaGetLastError(), "kernel launch");
+#endif
+#else
+  (void)shared_bytes;
+  (void)stream;
+  if (block != 1) return status::error(status_code::runtime_error, "host platform blocks have exactly one thread");
+  const host_grid_state saved = host_grid;
+  host_grid.grid_x = grid.x;
+  host_grid.grid_y = grid.y;
+  for (int by = 0; by < grid.y; ++by) {
+    for (int bx = 0; bx < grid.x; ++bx) {
+      host_grid.block_x = bx;
+      host_grid.block_y = by;
+      kernel(args...);
+    }
+  }
+  host_grid = saved;
+  return status::success();
+#endif
+}
+
+}  // namespace platform
+}  // namespace hipfuse

@@ -1,0 +1,50 @@
+// An fp8 reference independent of the library: decode with ldexp in double, encode by searching
+// every code for the nearest value (ties to the even mantissa). Slow and obviously right.
+#pragma once
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace hipfuse_test {
+
+struct fp8_spec {
+  int bias;
+  bool fnuz;  // fnuz: NaN = 0x80 only, no -0, max = 0x7F; fn: NaN = S.1111.111, max = 0x7E
+  std::uint8_t max_code() const { return fnuz ? 0x7F : 0x7E; }
+  std::uint8_t nan_code() const { return fnuz ? 0x80 : 0x7F; }
+  bool is_nan_code(std::uint8_t c) const { return fnuz ? c == 0x80 : (c & 0x7F) == 0x7F; }
+  // Value of the 7-bit magnitude code m (exponent field and mantissa), m may exceed max_code.
+  double magnitude(int m) const {
+    const int e = m >> 3, f = m & 7;
+    return e == 0 ? std::ldexp(static_cast<double>(f), 1 - bias - 3) : std::ldexp(8.0 + f, e - bias - 3);
+  }
+  double decode(std::uint8_t c) const {
+    if (is_nan_code(c)) return std::numeric_limits<double>::quiet_NaN();
+    const double m = magnitude(c & 0x7F);
+    return (c & 0x80) ? -m : m;
+  }
+  // saturate: clamp to +-max; otherwise a result beyond max (one step past it, reached by
+  // rounding) is NaN.
+  std::uint8_t encode(float xf, bool saturate) const {
+    const double x = xf;
+    if (std::isnan(x)) return nan_code();
+    const bool negative = std::signbit(x);
+    double a = std::fabs(x);
+    const double max = magnitude(max_code());
+    if (saturate && a > max) a = max;
+    if (!saturate && a >= magnitude(max_code() + 1)) return nan_code();  // inf too
+    int best = 0;
+    for (int m = 1; m <= max_code() + 1; ++m) {  // max_code()+1: the first value past max
+      const double db = std::fabs(a - magnitude(best)), dm = std::fabs(a - magnitude(m));
+      if (dm < db || (dm == db && (m & 1) == 0)) best = m;
+    }
+    if (best > max_code()) return nan_code();
+    if (best == 0 && fnuz) return 0;
+    return static_cast<std::uint8_t>((negative ? 0x80 : 0) | best);
+  }
+};
+
+inline constexpr fp8_spec e4m3fn_spec{7, false};
+inline constexpr fp8_spec e4m3fnuz_spec{8, true};
+
+}  // namespace hipfuse_test
