@@ -70,9 +70,9 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t nvidia_cvt_e4m3x4(float a, floa
 template <class Policy, fp8_overflow Overflow = fp8_overflow::saturate>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint32_t convert_to_fp8x4(float a, float b, float c, float d) {
   using Fp8 = typename Policy::fp8_type;
-  using Arch = typename Policy::arch;
   if constexpr (std::is_same_v<typename Policy::template fp8_convert_backend<Overflow>, backend::hardware_fp8_convert>) {
 #if defined(HIPFUSE_DEVICE_PASS)
+    using Arch = typename Policy::arch;
     if constexpr (Arch::is_amd) {
       return detail::amd_cvt_pk_fp8x4<Arch, Fp8>(a, b, c, d);
     } else {

@@ -1,11 +1,9 @@
 // Loud failure for code paths that must never run: an arch-only instruction reached on another
 // arch, or a kernel launched on a GPU it was not compiled for.
 #pragma once
-#include "../config.hpp"
-#if defined(HIPFUSE_PLATFORM_HOST)
 #include <cstdio>
 #include <cstdlib>
-#endif
+#include "../config.hpp"
 
 namespace hipfuse {
 namespace platform {
