@@ -1,0 +1,43 @@
+// The two pieces every op's kernel and launcher share:
+//  - kernel_body<Arch>(body): a __global__ kernel compiles its body only in the device pass for
+//    its own arch; in the other passes of a fat binary it is a loud trap, never a silent no-op.
+//  - with_detected_arch(f): the host launcher's switch from the run-time arch to the compile-time
+//    arch tag, over the archs this platform builds (one table, read by host and device passes).
+#pragma once
+#include <utility>
+#include "arch/detect.hpp"
+#include "arch/traits.hpp"
+#include "platform/trap.hpp"
+
+namespace hipfuse {
+
+template <class Arch, class Body>
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void kernel_body(Body&& body) {
+  if constexpr (arch::compiling_for<Arch>) {
+    body();
+  } else {
+#if defined(HIPFUSE_DEVICE_PASS)
+    platform::trap("a hipfuse kernel was launched on a GPU other than the arch it was instantiated for");
+#endif
+  }
+}
+
+// Calls f(ArchTag{}) for the arch of the current device and returns its status; returns the
+// detection error (naming the GPU found and the supported list) without calling f otherwise.
+template <class F>
+status with_detected_arch(F&& f) {
+  arch_id id{};
+  if (status s = detect_arch(id); !s.ok()) return s;
+#if defined(HIPFUSE_PLATFORM_HIP)
+  if (id == arch_id::gfx942) return f(arch::gfx942{});
+  if (id == arch_id::gfx950) return f(arch::gfx950{});
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  if (id == arch_id::sm90) return f(arch::sm90{});
+  if (id == arch_id::sm89) return f(arch::sm89{});
+#else
+  if (id == arch_id::host) return f(arch::host{});
+#endif
+  return unsupported_device(arch_name(id));
+}
+
+}  // namespace hipfuse
