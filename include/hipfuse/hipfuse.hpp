@@ -1,0 +1,16 @@
+// hipfuse: everything in one include. Device code that wants less can include the op headers alone.
+#pragma once
+#include "config.hpp"
+#include "kernel.hpp"
+#include "policy.hpp"
+#include "status.hpp"
+#include "arch/detect.hpp"
+#include "arch/traits.hpp"
+#include "numeric/fp8.hpp"
+#include "numeric/fp8_convert.hpp"
+#include "numeric/half_types.hpp"
+#include "numeric/ue8m0.hpp"
+#include "numeric/vec.hpp"
+#include "platform/runtime.hpp"
+#include "platform/thread.hpp"
+#include "platform/warp.hpp"

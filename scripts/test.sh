@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up what is missing, builds, and runs every test this machine can run: host tests, AMD code
+# generation checks (gfx942 + gfx950 ISA), header self-containment (g++, clang HIP, nvcc),
+# packaging; and, when an NVIDIA GPU is present, the GPU tests too.
+# Usage: scripts/test.sh [ctest arguments, e.g. -L rmsnorm]
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+read -r -a args <<<"$(scripts/setup.sh)"
+jobs=$(nproc)
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${args[@]}" >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build -j"$jobs" --output-on-failure -LE gpu "$@"
+if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+  scripts/gpu_test.sh
+fi
