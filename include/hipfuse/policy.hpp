@@ -125,10 +125,21 @@ using auto_fp8_convert = std::conditional_t<Arch::has_hardware_fp8_convert && st
                                                 Overflow == fp8_overflow::saturate,
                                             backend::hardware_fp8_convert, backend::emulated_fp8_convert>;
 
+// The arch's own fp8 format; a placeholder for a non-arch so that policy's static_assert, not a
+// missing-member error, is what the user sees.
+template <class Arch, class = void>
+struct default_fp8 {
+  using type = float8_e4m3fn;
+};
+template <class Arch>
+struct default_fp8<Arch, std::void_t<typename Arch::fp8_type>> {
+  using type = typename Arch::fp8_type;
+};
+
 }  // namespace detail
 
 template <class Arch, class ReduceBackend = backend::automatic, class GemmBackend = backend::automatic,
-          class Fp8 = typename Arch::fp8_type>
+          class Fp8 = typename detail::default_fp8<Arch>::type>
 struct policy {
   static_assert(arch::is_arch<Arch>, "policy's first parameter must be an arch tag: arch::gfx942, arch::gfx950, "
                                      "arch::sm89, arch::sm90 or arch::host");
