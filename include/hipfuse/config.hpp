@@ -38,6 +38,13 @@
 #define HIPFUSE_LAUNCH_BOUNDS(threads) __launch_bounds__(threads)
 #endif
 
+// Loop unrolling hint for device compilers; g++ would warn about an unknown pragma.
+#if defined(HIPFUSE_PLATFORM_HOST)
+#define HIPFUSE_UNROLL
+#else
+#define HIPFUSE_UNROLL _Pragma("unroll")
+#endif
+
 namespace hipfuse {
 
 // Which side of the build this translation unit is: the platform decides what "device" means.
