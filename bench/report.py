@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Turns benchmark JSON files (schema hipfuse-bench/1, from the C++ benchmarks and peers.py) into a
+markdown summary, PNG plots (when matplotlib is present) and docs/perf.md.
+
+Every memory-bound figure is shown against the device-to-device copy bandwidth measured in the same
+process that produced it; GEMM figures against the datasheet dense FP8 rate of the device.
+
+Usage: report.py [--results DIR] [--docs docs/perf.md] [--amd results/amd_report.md] [--sanitize results/sanitize.md]
+Needs only the standard library; plots need matplotlib.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+from collections import OrderedDict
+
+SCHEMA = "hipfuse-bench/1"
+# Dense FP8 tensor-core rates from the datasheets (TFLOPS): the ceiling for the GEMM plots.
+FP8_PEAK_TFLOPS = {"H100": 1979.0, "H200": 1979.0, "H800": 1979.0, "H20": 296.0}
+IMPL_ORDER = ["hipfuse", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
+OP_TITLES = OrderedDict([
+    ("copy", "Device-to-device copy (the memory ceiling)"),
+    ("qk_rmsnorm_mla", "Fused QK RMSNorm, DeepSeek MLA: q [T,1536] + k [T,512] of a [T,2112] buffer, bf16"),
+    ("qk_rmsnorm_qwen3", "Fused QK RMSNorm, Qwen3 per head: q [T,32,128] + k [T,8,128], bf16"),
+    ("rmsnorm", "RMSNorm [T,7168] bf16"),
+    ("group_quant", "Per-1x128 quantization bf16 -> e4m3fn, fp32 scales, [T,7168]"),
+    ("rmsnorm_quant", "RMSNorm then per-1x128 quantization, [T,7168]"),
+    ("gemm_blockscale", "Block-scale FP8 GEMM (1x128 x 128x128 scales), bf16 out: TFLOPS"),
+])
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def load(results_dir):
+    docs = []
+    for path in sorted(glob.glob(os.path.join(results_dir, "*.json"))):
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:
+            log(f"report: skipping {path}: {e}")
+            continue
+        if doc.get("schema") != SCHEMA:
+            log(f"report: skipping {path}: schema {doc.get('schema')!r} is not {SCHEMA}")
+            continue
+        doc["_file"] = os.path.basename(path)
+        docs.append(doc)
+    return docs
+
+
+def rows_of(docs):
+    """Flattens every result, attaching the copy ceiling of the run it came from."""
+    rows = []
+    for doc in docs:
+        for r in doc.get("results", []):
+            r = dict(r)
+            r["copy_gbs"] = doc.get("copy_gbs") or 0.0
+            r["source"] = doc.get("source", "?")
+            rows.append(r)
+    return rows
+
+
+def fp8_peak(device_name):
+    for key, value in FP8_PEAK_TFLOPS.items():
+        if key in device_name:
+            return value
+    return None
+
+
+def impl_key(impl):
+    return (IMPL_ORDER.index(impl) if impl in IMPL_ORDER else len(IMPL_ORDER), impl)
+
+
+def is_gemm(rows):
+    return any(r.get("flops") for r in rows)
+
+
+def cell(r, gemm):
+    if r.get("time_us") is None:
+        return "n/a"
+    us = r["time_us"]
+    text = f"{us:.2f} µs" if us < 100 else f"{us:.0f} µs"
+    if gemm:
+        text += f" · {r['tflops']:.0f} TFLOPS"
+    elif r.get("gbs"):
+        pct = 100.0 * r["gbs"] / r["copy_gbs"] if r.get("copy_gbs") else 0.0
+        text += f" · {r['gbs']:.0f} GB/s · {pct:.0f}%"
+    if r.get("note", "").startswith("WRONG") or "differs" in r.get("note", ""):
+        text += " ⚠"
+    return text
+
+
+def op_table(op, rows):
+    """Markdown table: one row per shape, one column per implementation, and our speed-up."""
+    gemm = is_gemm(rows)
+    impls = sorted({r["impl"] for r in rows}, key=impl_key)
+    shapes = OrderedDict()
+    for r in sorted(rows, key=lambda r: (r.get("variant", ""), r.get("x", 0))):
+        shapes.setdefault((r.get("variant", ""), r.get("x", 0), r["shape"]), {})[r["impl"]] = r
+    ours = "hipfuse" in impls
+    head = ["shape"] + impls + (["speed-up vs best peer"] if ours and len(impls) > 1 else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (_, _, shape), by_impl in shapes.items():
+        cells = [shape] + [cell(by_impl[i], gemm) if i in by_impl else "" for i in impls]
+        if ours and len(impls) > 1:
+            mine = by_impl.get("hipfuse", {}).get("time_us")
+            peers = [r["time_us"] for i, r in by_impl.items() if i != "hipfuse" and r.get("time_us")]
+            cells.append(f"{min(peers) / mine:.2f}x" if mine and peers else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    notes = sorted({f"{r['impl']} {r['shape']}: {r['note']}" for r in rows
+                    if r.get("note") and (r.get("time_us") is None or "WRONG" in r["note"] or "differs" in r["note"])})
+    if notes:
+        lines.append("")
+        lines += [f"- {n}" for n in notes]
+    return "\n".join(lines)
+
+
+def plot_op(plt, op, rows, out_dir, device_name):
+    """Our GB/s (or TFLOPS) against the peers and the ceiling across T (or M). Returns the file names."""
+    gemm = is_gemm(rows)
+    groups = OrderedDict()
+    for r in rows:
+        if r.get("time_us"):  # skipped entries have no point to draw
+            groups.setdefault(r.get("variant", "") if gemm else "", []).append(r)
+    if not groups:
+        return []
+    n = len(groups)
+    cols = min(3, n)
+    nrows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(nrows, cols, figsize=(max(7.0, 5.2 * cols), 3.8 * nrows + 0.6), squeeze=False)
+    peak = fp8_peak(device_name) if gemm else None
+    for ax, (variant, grows) in zip([a for row in axes for a in row], groups.items()):
+        for impl in sorted({r["impl"] for r in grows}, key=impl_key):
+            pts = sorted((r["x"], r["tflops"] if gemm else r["gbs"]) for r in grows
+                         if r["impl"] == impl and r.get("time_us"))
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
+                        linewidth=2.2 if impl == "hipfuse" else 1.4, label=impl)
+        if gemm and peak:
+            ax.axhline(peak, color="gray", linestyle="--", linewidth=1, label=f"FP8 dense peak {peak:.0f}")
+        if not gemm:
+            ceilings = sorted({r["copy_gbs"] for r in grows if r.get("copy_gbs")})
+            if ceilings:
+                ax.axhline(ceilings[-1], color="gray", linestyle="--", linewidth=1,
+                           label=f"copy {ceilings[-1]:.0f} GB/s")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel(grows[0].get("x_name", "x"))
+        ax.set_ylabel("TFLOPS" if gemm else "GB/s (bytes read + written)")
+        ax.set_ylim(bottom=0)
+        ax.set_title(f"N x K = {variant}" if gemm else op, fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    for ax in [a for row in axes for a in row][n:]:
+        ax.axis("off")
+    fig.suptitle(f"{OP_TITLES.get(op, op)}\n{device_name}", fontsize=10)
+    fig.tight_layout()
+    name = f"{op}.png"
+    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    plt.close(fig)
+    return [name]
+
+
+def run_facts(docs):
+    lines = []
+    for doc in docs:
+        dev = doc.get("device", {})
+        lines.append(f"| {doc['_file']} | {doc.get('source', '?')} | {dev.get('name', '?')} | {doc.get('date', '?')} | "
+                     f"`{str(doc.get('commit', '?'))[:12]}` | {doc.get('copy_gbs', 0):.0f} GB/s |")
+    head = ["| file | source | device | date | commit | copy ceiling (same run) |", "|---|---|---|---|---|---|"]
+    return "\n".join(head + lines)
+
+
+def build_summary(docs, rows, plots):
+    parts = ["## Runs", "", run_facts(docs), ""]
+    states = sorted({d.get("device", {}).get("state", "") for d in docs} - {""})
+    if states:
+        parts += ["GPU state at start (nvidia-smi): " + "; ".join(f"`{s}`" for s in states), ""]
+    notes = sorted({n for d in docs for n in d.get("notes", [])})
+    if notes:
+        parts += ["Notes: " + "; ".join(notes), ""]
+    parts += ["Method: " + (docs[0].get("method", "") if docs else ""), "",
+              "Cells: median GPU time per call · achieved GB/s (bytes read + written once) · percent of the "
+              "device-to-device copy bandwidth of the same run; GEMM cells give TFLOPS. Speed-up = best peer time / "
+              "hipfuse time.", ""]
+    ops = [op for op in OP_TITLES if any(r["op"] == op for r in rows)]
+    ops += sorted({r["op"] for r in rows} - set(ops))
+    for op in ops:
+        orows = [r for r in rows if r["op"] == op]
+        parts += [f"## {OP_TITLES.get(op, op)}", "", op_table(op, orows), ""]
+        for p in plots.get(op, []):
+            parts += [f"![{op}]({{plot_dir}}/{p})", ""]
+    return "\n".join(parts)
+
+
+def read_optional(path):
+    if path and os.path.exists(path):
+        with open(path) as f:
+            return f.read().strip()
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--results", default="results", help="folder of *.json; summary.md and PNGs are written there")
+    ap.add_argument("--docs", default="", help="also write this docs page (e.g. docs/perf.md)")
+    ap.add_argument("--amd", default="", help="markdown of the AMD static report to include")
+    ap.add_argument("--sanitize", default="", help="markdown of the sanitizer run to include")
+    ap.add_argument("--no-plots", action="store_true")
+    args = ap.parse_args()
+
+    docs = load(args.results)
+    rows = rows_of(docs)
+    device_name = next((d.get("device", {}).get("name") for d in docs if d.get("device")), "unknown device")
+
+    plots = {}
+    if rows and not args.no_plots:
+        try:
+            import matplotlib
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            plt = None
+            log("report: matplotlib not found: writing the tables without plots")
+        if plt is not None:
+            for op in sorted({r["op"] for r in rows}):
+                plots[op] = plot_op(plt, op, [r for r in rows if r["op"] == op], args.results, device_name)
+                log(f"report: wrote {', '.join(os.path.join(args.results, p) for p in plots[op])}")
+
+    summary = build_summary(docs, rows, plots) if rows else "No benchmark results yet."
+    with open(os.path.join(args.results, "summary.md"), "w") as f:
+        f.write("# Benchmark summary\n\n" + summary.replace("{plot_dir}", ".") + "\n")
+    log(f"report: wrote {os.path.join(args.results, 'summary.md')}")
+
+    if args.docs:
+        rel = os.path.relpath(os.path.abspath(args.results), os.path.dirname(os.path.abspath(args.docs)))
+        latest = max((d.get("date", "") for d in docs), default="")
+        commits = sorted({str(d.get("commit", "?"))[:12] for d in docs})
+        page = ["# Performance", "",
+                "Generated by `bench/report.py` from the JSON in `results/`; rerun `bench/run_all.sh` on a GPU "
+                "machine to refresh it (see [bench.md](bench.md) for the method and the schema).", ""]
+        if docs:
+            page += [f"Latest run: **{device_name}**, {latest}, commit {', '.join('`%s`' % c for c in commits)}.", ""]
+        page += [summary.replace("{plot_dir}", rel), ""]
+        amd = read_optional(args.amd)
+        page += ["## AMD static resource report (gfx942, gfx950)", "",
+                 "From the AMD assembly of `tests/codegen/*_kernels.hip` (`scripts/amd_report.sh`): registers, LDS, "
+                 "scratch and the waves per SIMD they allow, per kernel. No AMD GPU ran these kernels.", "",
+                 amd if amd else "Not generated yet: run `scripts/amd_report.sh`.", ""]
+        san = read_optional(args.sanitize)
+        page += ["## Sanitizers (compute-sanitizer on the GPU tests)", "",
+                 san if san else "Not run yet: run `scripts/sanitize.sh` on the GPU machine.", ""]
+        with open(args.docs, "w") as f:
+            f.write("\n".join(page))
+        log(f"report: wrote {args.docs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
