@@ -3,6 +3,7 @@
 #pragma once
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -12,6 +13,10 @@
 namespace hipfuse_test {
 
 inline constexpr bool on_gpu = hipfuse::compiled_platform != hipfuse::platform_kind::host;
+
+// Whether to use the large GPU sizes: false on the host and under scripts/sanitize.sh, which sets
+// HIPFUSE_TEST_REDUCED=1 because compute-sanitizer slows kernels down by orders of magnitude.
+inline bool gpu_sizes() { return on_gpu && std::getenv("HIPFUSE_TEST_REDUCED") == nullptr; }
 
 // A device buffer mirrored by a host vector; checks every runtime call.
 template <class T>
