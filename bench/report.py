@@ -229,6 +229,9 @@ def main():
                 plots[op] = plot_op(plt, op, [r for r in rows if r["op"] == op], args.results, device_name)
                 log(f"report: wrote {', '.join(os.path.join(args.results, p) for p in plots[op])}")
 
+    for op in {r["op"] for r in rows}:  # plots of an earlier run of the same results (e.g. with --no-plots)
+        if not plots.get(op) and os.path.exists(os.path.join(args.results, f"{op}.png")):
+            plots[op] = [f"{op}.png"]
     summary = build_summary(docs, rows, plots) if rows else "No benchmark results yet."
     with open(os.path.join(args.results, "summary.md"), "w") as f:
         f.write("# Benchmark summary\n\n" + summary.replace("{plot_dir}", ".") + "\n")
