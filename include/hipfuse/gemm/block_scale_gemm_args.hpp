@@ -1,0 +1,35 @@
+// The arguments of the block-scale FP8 GEMM
+//   C[m, n] = bf16( Σ_kb (Σ_{k in kb} A[m, k]·B[n, k]) · sa[m, kb] · sb[n/128, kb]  + bias[n] )
+// with fp32 accumulation. Layouts are types (layouts.hpp): a mismatch does not compile.
+#pragma once
+#include <cstdint>
+#include "../numeric/half_types.hpp"
+#include "layouts.hpp"
+
+namespace hipfuse {
+namespace gemm {
+
+template <class Fp8, class AScaleLayout = scale_row_major, class AScale = float, class BLayout = b_standard,
+          class BScale = AScale>
+struct block_scale_gemm_args {
+  static_assert(is_b_layout<BLayout>, "B layout is gemm::b_standard or gemm::b_preshuffled");
+  static_assert(is_scale_type<BScale>, "GEMM scales are float or ue8m0");
+  using fp8_type = Fp8;
+  using a_scale_layout = AScaleLayout;
+  using a_scale_type = AScale;
+  using b_layout = BLayout;
+  using b_scale_type = BScale;
+
+  const Fp8* a = nullptr;  // [M, K], row stride lda
+  std::int64_t lda = 0;
+  a_scale_operand<AScaleLayout, AScale> a_scale;  // [M, K/128]
+  b_operand<BLayout, Fp8> b;                      // [N, K]
+  const BScale* b_scale = nullptr;                // [ceil(N/128), K/128] row-major
+  const bfloat16* bias = nullptr;                 // optional [N]
+  bfloat16* c = nullptr;                          // [M, N], row stride ldc
+  std::int64_t ldc = 0;
+  int m = 0, n = 0, k = 0;
+};
+
+}  // namespace gemm
+}  // namespace hipfuse

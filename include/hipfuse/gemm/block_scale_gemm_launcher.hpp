@@ -1,0 +1,147 @@
+// Host launcher of the block-scale FP8 GEMM.
+//
+//   gemm::block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale> args;
+//   args.a = A; args.lda = K;                              // fp8 [M, K], K-major, 16-byte aligned rows
+//   args.a_scale = {sa, K / 128};                          // scale_row_major [M, K/128], or
+//                                                          // scale_col_major with ld = M or align(M, 4)
+//   args.b = {B, K};                                       // b_standard: fp8 [N, K], K-major; or
+//                                                          // b_preshuffled: preshuffle_b's output (N % 16 == 0)
+//   args.b_scale = sb;                                     // [ceil(N/128), K/128] row-major
+//   args.bias = nullptr;                                   // optional bf16 [N]
+//   args.c = C; args.ldc = N;                              // bf16 [M, N]
+//   args.m = M; args.n = N; args.k = K;
+//   status s = gemm::block_scale_gemm(args, stream);
+//
+// Fp8 is the arch's format: float8_e4m3fnuz on gfx942, float8_e4m3fn on gfx950 and NVIDIA (and
+// either on the host platform). Scales are float or ue8m0; ue8m0 for A selects the hardware-scaled
+// MFMA on gfx950 (B's scales must then be ue8m0 as well). Any M >= 1 and N >= 1 (partial tiles are
+// masked), K % 128 == 0. M <= 16 runs the small-M tile. can_implement() checks everything first;
+// when it is not ok nothing is launched or written.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include "../kernel.hpp"
+#include "../platform/runtime.hpp"
+#include "../status.hpp"
+#include "block_scale_gemm.hpp"
+
+namespace hipfuse {
+namespace gemm {
+namespace detail {
+
+inline bool ranges_overlap(const void* p, std::int64_t p_bytes, const void* q, std::int64_t q_bytes) {
+  if (p == nullptr || q == nullptr || p_bytes <= 0 || q_bytes <= 0) return false;
+  const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(q);
+  return a < b + static_cast<std::uintptr_t>(q_bytes) && b < a + static_cast<std::uintptr_t>(p_bytes);
+}
+
+inline std::string str(std::int64_t v) { return std::to_string(v); }
+
+}  // namespace detail
+
+template <class Args>
+status can_implement(const Args& p) {
+  using layout = typename Args::b_layout;
+  using detail::str;
+  constexpr bool preshuffled = std::is_same_v<layout, b_preshuffled>;
+  if (p.a == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: a is null");
+  if (p.a_scale.ptr == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: a_scale is null");
+  if (p.b.ptr == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: b is null");
+  if (p.b_scale == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: b_scale is null");
+  if (p.c == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: c is null");
+  if (p.m < 1 || p.n < 1 || p.k < 1)
+    return status::error(status_code::invalid_shape, "block_scale_gemm: m, n, k must be >= 1 (m=" + str(p.m) +
+                                                         ", n=" + str(p.n) + ", k=" + str(p.k) + ")");
+  if (p.k % scale_block != 0)
+    return status::error(status_code::invalid_shape,
+                         "block_scale_gemm: k must be a multiple of 128 (k=" + str(p.k) + ")");
+  if (preshuffled && p.n % 16 != 0)
+    return status::error(status_code::invalid_shape,
+                         "block_scale_gemm: preshuffled B needs n % 16 == 0 (n=" + str(p.n) + ")");
+  if (p.lda < p.k)
+    return status::error(status_code::invalid_stride,
+                         "block_scale_gemm: lda=" + str(p.lda) + " is smaller than k=" + str(p.k));
+  if (!preshuffled && p.b.ld < p.k)
+    return status::error(status_code::invalid_stride,
+                         "block_scale_gemm: b.ld=" + str(p.b.ld) + " is smaller than k=" + str(p.k));
+  if (p.ldc < p.n)
+    return status::error(status_code::invalid_stride,
+                         "block_scale_gemm: ldc=" + str(p.ldc) + " is smaller than n=" + str(p.n));
+  const std::int64_t kblocks = p.k / scale_block;
+  const bool row_major = std::is_same_v<typename Args::a_scale_layout, scale_row_major>;
+  if (row_major ? p.a_scale.ld < kblocks : p.a_scale.ld < p.m)
+    return status::error(status_code::invalid_stride,
+                         std::string("block_scale_gemm: a_scale.ld=") + str(p.a_scale.ld) + " is smaller than " +
+                             (row_major ? "k/128=" + str(kblocks) : "m=" + str(p.m)) + " (" +
+                             Args::a_scale_layout::name + " scales)");
+  if (reinterpret_cast<std::uintptr_t>(p.a) % 16 != 0 || p.lda % 16 != 0)
+    return status::error(status_code::misaligned, "block_scale_gemm: a must be 16-byte aligned and lda a multiple "
+                                                  "of 16 (lda=" + str(p.lda) + ")");
+  if (reinterpret_cast<std::uintptr_t>(p.b.ptr) % 16 != 0 || (!preshuffled && p.b.ld % 16 != 0))
+    return status::error(status_code::misaligned, "block_scale_gemm: b must be 16-byte aligned and b.ld a multiple "
+                                                  "of 16 (b.ld=" + str(p.b.ld) + ")");
+
+  // C may not overlap any input.
+  const std::int64_t c_bytes = ((p.m - 1) * p.ldc + p.n) * 2;
+  const std::int64_t n_blocks = (p.n + scale_block - 1) / scale_block;
+  const std::int64_t a_scale_count =
+      row_major ? (p.m - 1) * p.a_scale.ld + kblocks : (kblocks - 1) * p.a_scale.ld + p.m;
+  const std::int64_t b_bytes = preshuffled ? std::int64_t{p.n} * p.k : (p.n - 1) * p.b.ld + p.k;
+  if (detail::ranges_overlap(p.c, c_bytes, p.a, (p.m - 1) * p.lda + p.k) ||
+      detail::ranges_overlap(p.c, c_bytes, p.b.ptr, b_bytes) ||
+      detail::ranges_overlap(p.c, c_bytes, p.a_scale.ptr,
+                             a_scale_count * static_cast<std::int64_t>(sizeof(typename Args::a_scale_type))) ||
+      detail::ranges_overlap(p.c, c_bytes, p.b_scale,
+                             n_blocks * kblocks * static_cast<std::int64_t>(sizeof(typename Args::b_scale_type))) ||
+      detail::ranges_overlap(p.c, c_bytes, p.bias, std::int64_t{p.n} * 2))
+    return status::error(status_code::overlap, "block_scale_gemm: c overlaps an input");
+
+  if constexpr (compiled_platform != platform_kind::host) {
+    const void* pointers[] = {p.a, p.a_scale.ptr, p.b.ptr, p.b_scale, p.c};
+    const char* names[] = {"a", "a_scale", "b", "b_scale", "c"};
+    for (int i = 0; i < 5; ++i)
+      if (!platform::is_device_accessible(pointers[i]))
+        return status::error(status_code::not_device_memory,
+                             std::string("block_scale_gemm: ") + names[i] + " is not device memory");
+    if (p.bias != nullptr && !platform::is_device_accessible(p.bias))
+      return status::error(status_code::not_device_memory, "block_scale_gemm: bias is not device memory");
+  }
+  return status::success();
+}
+
+// Launches the GEMM with Policy (policy<Arch> by default) when that is known at compile time.
+template <class Policy, class Args>
+status launch_block_scale_gemm(const Args& args, platform::stream_t stream) {
+  auto go = [&](auto small_m) {
+    constexpr bool small = decltype(small_m)::value;
+    using tile = block_scale_gemm_tile<Policy, Args, small>;
+    const int block = Policy::arch::id == arch_id::host ? 1 : tile::threads;
+    return platform::launch(block_scale_gemm_kernel<Policy, Args, small>, {tile::grid_x(args.n), tile::grid_y(args.m)},
+                            block, 0, stream, args);
+  };
+  if (args.m <= small_m_threshold) return go(std::true_type{});
+  return go(std::false_type{});
+}
+
+template <class Args>
+status block_scale_gemm(const Args& args, platform::stream_t stream = nullptr) {
+  if (status s = can_implement(args); !s.ok()) return s;
+  return with_detected_arch([&](auto arch_tag) -> status {
+    using Arch = decltype(arch_tag);
+    using Fp8 = typename Args::fp8_type;
+    if constexpr (Arch::id == arch_id::host || std::is_same_v<Fp8, typename Arch::fp8_type>) {
+      return launch_block_scale_gemm<policy<Arch, backend::automatic, backend::automatic, Fp8>>(args, stream);
+    } else {
+      return status::error(status_code::unsupported_arch,
+                           std::string("block_scale_gemm: ") + Arch::name + " multiplies " + Arch::fp8_type::name +
+                               " operands, not " + Fp8::name);
+    }
+  });
+}
+
+}  // namespace gemm
+
+using gemm::block_scale_gemm;
+
+}  // namespace hipfuse

@@ -1,0 +1,88 @@
+// Operand layouts of the block-scale GEMM, as types: passing one layout where another is expected
+// does not compile.
+//   A      fp8 [M, K], row stride lda (elements), K-major.
+//   A scales [M, K/128] per 1x128 group: scale_row_major (sa[m·ld + kb], ld >= K/128) or
+//          scale_col_major (sa[kb·ld + m], ld = M, or align(M, 4) as DeepGEMM/sglang allocate).
+//   B      fp8 [N, K]: b_standard (row stride ldb, K-major) or b_preshuffled (aiter's
+//          shuffle_weight(w, (16, 16)): bytes ordered [N/16][K/32][2][16][16], see preshuffle.hpp).
+//   B scales [ceil(N/128), K/128] row-major, one per 128x128 block.
+// Scales are float or ue8m0 (power of two, value 2^(bits-127)).
+#pragma once
+#include <cstdint>
+#include "../config.hpp"
+#include "../numeric/ue8m0.hpp"
+
+namespace hipfuse {
+namespace gemm {
+
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float scale_value(float s) { return s; }
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float scale_value(ue8m0 s) { return to_float(s); }
+
+template <class Scale>
+inline constexpr bool is_scale_type = false;
+template <>
+inline constexpr bool is_scale_type<float> = true;
+template <>
+inline constexpr bool is_scale_type<ue8m0> = true;
+
+struct scale_row_major {
+  static constexpr const char* name = "row-major";
+  HIPFUSE_HOST_DEVICE static constexpr std::int64_t offset(int m, int kb, std::int64_t ld) { return m * ld + kb; }
+};
+struct scale_col_major {
+  static constexpr const char* name = "column-major";
+  HIPFUSE_HOST_DEVICE static constexpr std::int64_t offset(int m, int kb, std::int64_t ld) { return kb * ld + m; }
+};
+
+// A's 1x128 scales: pointer, layout and leading dimension.
+template <class Layout, class Scale>
+struct a_scale_operand {
+  static_assert(is_scale_type<Scale>, "GEMM scales are float or ue8m0");
+  using layout = Layout;
+  using scale_type = Scale;
+  const Scale* ptr = nullptr;
+  std::int64_t ld = 0;  // row_major: >= K/128; col_major: >= M
+
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE const Scale& at(int m, int kb) const { return ptr[Layout::offset(m, kb, ld)]; }
+};
+
+struct b_standard {
+  static constexpr const char* name = "standard [N, K]";
+  static constexpr int row_group = 1;
+  // Byte offset of the 16 bytes B[n][k .. k+15] (k a multiple of 16).
+  HIPFUSE_HOST_DEVICE static constexpr std::int64_t chunk_offset(int n, int k, std::int64_t ld, int /*K*/) {
+    return n * ld + k;
+  }
+  // The i-th 16-byte chunk a block loads from a rows×128 tile: consecutive i walk along k so that
+  // neighbouring threads read neighbouring bytes.
+  HIPFUSE_HOST_DEVICE static constexpr int chunk_row(int i) { return i / 8; }
+  HIPFUSE_HOST_DEVICE static constexpr int chunk_k16(int i) { return i % 8; }
+};
+
+struct b_preshuffled {
+  static constexpr const char* name = "preshuffled (16,16)";
+  static constexpr int row_group = 16;
+  HIPFUSE_HOST_DEVICE static constexpr std::int64_t chunk_offset(int n, int k, std::int64_t /*ld*/, int K) {
+    return static_cast<std::int64_t>(n / 16) * 16 * K + (k / 32) * 512 + ((k / 16) % 2) * 256 + (n % 16) * 16;
+  }
+  // Here 16 rows of one k16 chunk are contiguous (256 bytes), so consecutive i walk along n first.
+  HIPFUSE_HOST_DEVICE static constexpr int chunk_row(int i) { return (i / 128) * 16 + i % 16; }
+  HIPFUSE_HOST_DEVICE static constexpr int chunk_k16(int i) { return (i / 16) % 8; }
+};
+
+template <class Layout, class Fp8>
+struct b_operand {
+  using layout = Layout;
+  const Fp8* ptr = nullptr;
+  std::int64_t ld = 0;  // b_standard: row stride (elements); b_preshuffled: unused (K)
+};
+
+template <class Layout>
+inline constexpr bool is_b_layout = false;
+template <>
+inline constexpr bool is_b_layout<b_standard> = true;
+template <>
+inline constexpr bool is_b_layout<b_preshuffled> = true;
+
+}  // namespace gemm
+}  // namespace hipfuse

@@ -1,0 +1,94 @@
+// Per-arch tile parameters of the block-scale GEMM, in one table read by the kernels (device pass)
+// and the launcher (host pass), so launch geometry and compiled code cannot disagree.
+// The k depth of a block tile is always 128: one A scale and one B scale per stage.
+#pragma once
+#include <type_traits>
+#include "../arch/traits.hpp"
+#include "../policy.hpp"
+#include "atom_host.hpp"
+#include "atom_mfma_gfx942.hpp"
+#include "atom_mfma_gfx950.hpp"
+#include "atom_mma_sync_sm89.hpp"
+
+namespace hipfuse {
+namespace gemm {
+
+inline constexpr int scale_block = 128;
+
+template <class Atom, int BlockM, int BlockN, int WarpsM, int WarpsN>
+struct tile_shape {
+  using atom = Atom;
+  static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block;
+  static constexpr int warps_m = WarpsM, warps_n = WarpsN, warps = WarpsM * WarpsN;
+  static constexpr int threads = warps * Atom::lanes;
+  static constexpr int warp_m = BlockM / WarpsM, warp_n = BlockN / WarpsN;
+  static constexpr int repeat_m = warp_m / Atom::m, repeat_n = warp_n / Atom::n;
+  static constexpr int k_steps = block_k / Atom::k;
+  static constexpr int stages = 2;  // shared-memory double buffering
+  static constexpr int a_tile_bytes = BlockM * block_k, b_tile_bytes = BlockN * block_k;
+  static constexpr int shared_bytes = stages * (a_tile_bytes + b_tile_bytes);
+
+  static_assert(BlockM % WarpsM == 0 && BlockN % WarpsN == 0, "warps must split the block tile evenly");
+  static_assert(warp_m % Atom::m == 0 && warp_n % Atom::n == 0, "a warp tile is a whole number of atoms");
+  static_assert(block_k % Atom::k == 0, "the atom's k divides the 128-k scale block");
+  static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
+  static_assert(BlockN % 16 == 0, "block_n is a multiple of 16 (preshuffled B loads 16-row groups)");
+};
+
+// The table. Small-M tiles (M <= 16, decode) use one atom row so M = 1 does not pay for 128 rows.
+template <class Arch, class Backend, class Fp8, bool SmallM>
+struct tile_config {
+  static_assert(dependent_false<Arch>,
+                "no GEMM tile configuration for this (arch, backend): reference_matmul runs only on arch::host");
+};
+
+template <class Fp8, bool SmallM>
+struct tile_config<arch::host, backend::reference_matmul, Fp8, SmallM> {
+  using shape = std::conditional_t<SmallM, tile_shape<atom_host<Fp8>, 16, 16, 1, 1>,
+                                   tile_shape<atom_host<Fp8>, 32, 32, 1, 1>>;
+};
+
+template <class Fp8, bool SmallM>
+struct tile_config<arch::gfx942, backend::mfma_fp8, Fp8, SmallM> {
+  static_assert(std::is_same_v<Fp8, float8_e4m3fnuz>, "the gfx942 fp8 MFMA takes e4m3fnuz operands");
+  // 128x128 tiles double-buffered fill exactly the 64 KiB of LDS.
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x32_fp8, 16, 64, 1, 4>,
+                                   tile_shape<atom_mfma_32x32x16_fp8, 128, 128, 2, 2>>;
+};
+
+template <class Fp8, bool SmallM>
+struct tile_config<arch::gfx950, backend::mfma_f8f6f4, Fp8, SmallM> {
+  static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the gfx950 f8f6f4 MFMA is used with OCP e4m3 operands");
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x128_f8f6f4, 16, 64, 1, 4>,
+                                   tile_shape<atom_mfma_32x32x64_f8f6f4, 128, 128, 2, 2>>;
+};
+
+template <class Fp8, bool SmallM>
+struct tile_config<arch::gfx950, backend::mfma_scaled, Fp8, SmallM> {
+  static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the gfx950 f8f6f4 MFMA is used with OCP e4m3 operands");
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_scale_16x16x128_f8f6f4, 16, 64, 1, 4>,
+                                   tile_shape<atom_mfma_scale_32x32x64_f8f6f4, 128, 128, 2, 2>>;
+};
+
+template <class Arch, class Fp8, bool SmallM>
+struct nvidia_tile_config {
+  static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "mma.sync takes OCP e4m3 operands");
+  // 128x64 double-buffered = 48 KiB: the static shared-memory limit, no opt-in needed.
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mma_sync_m16n8k32, 16, 64, 1, 4>,
+                                   tile_shape<atom_mma_sync_m16n8k32, 128, 64, 2, 2>>;
+};
+template <class Fp8, bool SmallM>
+struct tile_config<arch::sm89, backend::mma_sync_e4m3, Fp8, SmallM> : nvidia_tile_config<arch::sm89, Fp8, SmallM> {};
+template <class Fp8, bool SmallM>
+struct tile_config<arch::sm90, backend::mma_sync_e4m3, Fp8, SmallM> : nvidia_tile_config<arch::sm90, Fp8, SmallM> {};
+
+// Rows at or below which the launcher picks the small-M tile.
+inline constexpr int small_m_threshold = 16;
+
+template <class Policy, class Scale, bool SmallM>
+using tile_shape_for =
+    typename tile_config<typename Policy::arch, typename Policy::template gemm_backend<Scale>, typename Policy::fp8_type,
+                         SmallM>::shape;
+
+}  // namespace gemm
+}  // namespace hipfuse

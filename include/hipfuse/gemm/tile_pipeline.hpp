@@ -1,0 +1,255 @@
+// The block-scale GEMM main loop, generic over the matrix-instruction atom.
+//
+// One block computes a block_m × block_n tile of C. Per 128-k block (one A scale per row and one B
+// scale per tile): the next 128-k slab of A and B is fetched from global memory into registers,
+// the current slab is multiplied out of shared memory (two stages, double buffered) into partial
+// fp32 sums, which are then promoted into the main accumulators as partial·sa·sb (DeepGEMM's
+// per-block promotion, which keeps the fp8 products of different scale blocks apart); then the
+// fetched registers go to the other stage. With a hardware-scaled atom (gfx950 v_mfma_scale) the
+// instruction applies the E8M0 scales itself and accumulates straight into the main accumulators.
+//
+// Shared memory holds each row's 128 bytes as eight 16-byte chunks, chunk c of row r stored at
+// position c ^ (r % 8), so the rows a wave reads at once fall on different banks.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+#include "../numeric/half_types.hpp"
+#include "../numeric/vec.hpp"
+#include "../platform/thread.hpp"
+#include "block_scale_gemm_args.hpp"
+#include "tile_config.hpp"
+
+namespace hipfuse {
+namespace gemm {
+
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE constexpr int swizzled_offset(int row, int k) {
+  return row * scale_block + ((((k >> 4) ^ row) & 7) << 4) + (k & 15);
+}
+
+template <class Shape>
+struct shared_tiles {
+  alignas(16) std::uint8_t a[Shape::stages][Shape::a_tile_bytes];
+  alignas(16) std::uint8_t b[Shape::stages][Shape::b_tile_bytes];
+};
+
+// Reads the A (IsA) or B fragment a lane holds of the atom-sized sub-tile at (row0, k0) of a
+// shared tile, following the atom's coordinate map.
+template <class Atom, bool IsA>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE auto load_fragment(const std::uint8_t* tile, int row0, int k0, int lane) {
+  constexpr int Bytes = IsA ? Atom::a_per_lane : Atom::b_per_lane;
+  constexpr int Run = IsA ? Atom::a_run : Atom::b_run;
+  constexpr int piece = Run < 16 ? Run : 16;
+  static_assert(piece == 4 || piece == 8 || piece == 16, "fragment runs are 4, 8 or 16+ bytes");
+  fp8_fragment<Bytes> f;
+#pragma unroll
+  for (int i = 0; i < Bytes; i += piece) {
+    const row_k rk = IsA ? Atom::a_coord(lane, i) : Atom::b_coord(lane, i);
+    const auto v = vec<std::uint32_t, piece / 4>::load(
+        reinterpret_cast<const std::uint32_t*>(tile + swizzled_offset(row0 + rk.row, k0 + rk.k)));
+#pragma unroll
+    for (int j = 0; j < piece / 4; ++j) f.reg[i / 4 + j] = v[j];
+  }
+  return f;
+}
+
+template <class Shape, class Args>
+struct block_scale_gemm_pipeline {
+  using atom = typename Shape::atom;
+  using fp8 = typename Args::fp8_type;
+  using b_layout = typename Args::b_layout;
+  using chunk = vec<std::uint32_t, 4>;
+  static_assert(std::is_same_v<fp8, typename atom::fp8_type>,
+                "A and B must be the fp8 format of the atom (e4m3fnuz on gfx942, e4m3fn elsewhere)");
+  static_assert(!atom::scaled || (std::is_same_v<typename Args::a_scale_type, ue8m0> &&
+                                  std::is_same_v<typename Args::b_scale_type, ue8m0>),
+                "the hardware-scaled MFMA takes ue8m0 scales for A and B");
+  static_assert(Shape::block_n % b_layout::row_group == 0, "block_n covers whole preshuffled row groups");
+
+  static constexpr int threads = Shape::threads;
+  static constexpr int a_chunks = Shape::block_m * 8, b_chunks = Shape::block_n * 8;
+  static constexpr int a_per_thread = (a_chunks + threads - 1) / threads;
+  static constexpr int b_per_thread = (b_chunks + threads - 1) / threads;
+  static constexpr int rm = Shape::repeat_m, rn = Shape::repeat_n;
+
+  struct staged {
+    chunk a[a_per_thread];
+    chunk b[b_per_thread];
+  };
+
+  // Global -> registers for k block kb. Rows past M or N read as zero.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void fetch(const Args& p, int m0, int n0, int kb, int tid, staged& s) {
+    const auto* a_bytes = reinterpret_cast<const std::uint8_t*>(p.a);
+    const auto* b_bytes = reinterpret_cast<const std::uint8_t*>(p.b.ptr);
+#pragma unroll
+    for (int j = 0; j < a_per_thread; ++j) {
+      const int i = tid + j * threads;
+      const int row = i / 8, k = kb * scale_block + (i % 8) * 16;
+      s.a[j] = chunk{};
+      if ((a_chunks % threads == 0 || i < a_chunks) && m0 + row < p.m) {
+        s.a[j] = chunk::load(reinterpret_cast<const std::uint32_t*>(a_bytes + (m0 + row) * p.lda + k));
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < b_per_thread; ++j) {
+      const int i = tid + j * threads;
+      const int row = b_layout::chunk_row(i), k = kb * scale_block + b_layout::chunk_k16(i) * 16;
+      s.b[j] = chunk{};
+      if ((b_chunks % threads == 0 || i < b_chunks) && n0 + row < p.n) {
+        s.b[j] = chunk::load(
+            reinterpret_cast<const std::uint32_t*>(b_bytes + b_layout::chunk_offset(n0 + row, k, p.b.ld, p.k)));
+      }
+    }
+  }
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void store(const staged& s, std::uint8_t* a_tile, std::uint8_t* b_tile,
+                                                      int tid) {
+#pragma unroll
+    for (int j = 0; j < a_per_thread; ++j) {
+      const int i = tid + j * threads;
+      if (a_chunks % threads == 0 || i < a_chunks) {
+        s.a[j].store(reinterpret_cast<std::uint32_t*>(a_tile + swizzled_offset(i / 8, (i % 8) * 16)));
+      }
+    }
+#pragma unroll
+    for (int j = 0; j < b_per_thread; ++j) {
+      const int i = tid + j * threads;
+      if (b_chunks % threads == 0 || i < b_chunks) {
+        s.b[j].store(reinterpret_cast<std::uint32_t*>(
+            b_tile + swizzled_offset(b_layout::chunk_row(i), b_layout::chunk_k16(i) * 16)));
+      }
+    }
+  }
+
+  // The block tile (tile_m, tile_n) of C. Called by all Shape::threads threads of the block.
+  HIPFUSE_DEVICE static void run(const Args& p, shared_tiles<Shape>& smem, int tile_m, int tile_n) {
+    const int tid = platform::thread_rank();
+    const int warp = tid / atom::lanes, lane = tid % atom::lanes;
+    const int warp_row0 = (warp / Shape::warps_n) * Shape::warp_m;
+    const int warp_col0 = (warp % Shape::warps_n) * Shape::warp_n;
+    const int m0 = tile_m * Shape::block_m, n0 = tile_n * Shape::block_n;
+    const int kblocks = p.k / scale_block;
+    const auto* b_scale_row = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks;
+
+    typename atom::c_fragment acc[rm][rn];
+    typename atom::c_fragment partial[rm][rn];
+#pragma unroll
+    for (int i = 0; i < rm; ++i)
+#pragma unroll
+      for (int j = 0; j < rn; ++j)
+#pragma unroll
+        for (int e = 0; e < atom::c_per_lane; ++e) acc[i][j].value[e] = partial[i][j].value[e] = 0.0f;
+
+    staged s;
+    fetch(p, m0, n0, 0, tid, s);
+    store(s, smem.a[0], smem.b[0], tid);
+    platform::block_barrier();
+
+    for (int kb = 0; kb < kblocks; ++kb) {
+      const int stage = kb % Shape::stages;
+      const bool more = kb + 1 < kblocks;
+      if (more) fetch(p, m0, n0, kb + 1, tid, s);
+
+      if constexpr (atom::scaled) {
+        multiply_scaled(p, smem, stage, kb, m0, warp_row0, warp_col0, lane, b_scale_row[kb].bits, acc);
+      } else {
+        // Scales for this block, read before the matrix work so their latency hides behind it.
+        float row_scale[rm][atom::c_per_lane];
+#pragma unroll
+        for (int i = 0; i < rm; ++i)
+#pragma unroll
+          for (int e = 0; e < atom::c_per_lane; ++e) {
+            const int row = m0 + warp_row0 + i * atom::m + atom::c_coord(lane, e).row;
+            row_scale[i][e] = row < p.m ? scale_value(p.a_scale.at(row, kb)) : 0.0f;
+          }
+        const float col_scale = scale_value(b_scale_row[kb]);
+
+        multiply(smem, stage, warp_row0, warp_col0, lane, partial);
+
+#pragma unroll
+        for (int i = 0; i < rm; ++i)
+#pragma unroll
+          for (int j = 0; j < rn; ++j)
+#pragma unroll
+            for (int e = 0; e < atom::c_per_lane; ++e) {
+              acc[i][j].value[e] += partial[i][j].value[e] * (row_scale[i][e] * col_scale);
+              partial[i][j].value[e] = 0.0f;
+            }
+      }
+
+      if (more) store(s, smem.a[(kb + 1) % Shape::stages], smem.b[(kb + 1) % Shape::stages], tid);
+      platform::block_barrier();
+    }
+
+    epilogue(p, acc, m0 + warp_row0, n0 + warp_col0, lane);
+  }
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply(const shared_tiles<Shape>& smem, int stage, int warp_row0,
+                                                         int warp_col0, int lane,
+                                                         typename atom::c_fragment (&partial)[rm][rn]) {
+#pragma unroll
+    for (int ks = 0; ks < Shape::k_steps; ++ks) {
+      typename atom::a_fragment fa[rm];
+      typename atom::b_fragment fb[rn];
+#pragma unroll
+      for (int i = 0; i < rm; ++i)
+        fa[i] = load_fragment<atom, true>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
+#pragma unroll
+      for (int j = 0; j < rn; ++j)
+        fb[j] = load_fragment<atom, false>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
+#pragma unroll
+      for (int i = 0; i < rm; ++i)
+#pragma unroll
+        for (int j = 0; j < rn; ++j) atom::mma(partial[i][j], fa[i], fb[j]);
+    }
+  }
+
+  // Hardware-scaled atoms: each lane passes the E8M0 code of the row it feeds; the whole block tile
+  // shares one B scale.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply_scaled(const Args& p, const shared_tiles<Shape>& smem,
+                                                                int stage, int kb, int m0, int warp_row0,
+                                                                int warp_col0, int lane, std::uint8_t b_code,
+                                                                typename atom::c_fragment (&acc)[rm][rn]) {
+    int a_code[rm];
+#pragma unroll
+    for (int i = 0; i < rm; ++i) {
+      const int row = m0 + warp_row0 + i * atom::m + atom::a_coord(lane, 0).row;
+      a_code[i] = row < p.m ? p.a_scale.at(row, kb).bits : 127;
+    }
+#pragma unroll
+    for (int ks = 0; ks < Shape::k_steps; ++ks) {
+      typename atom::a_fragment fa[rm];
+      typename atom::b_fragment fb[rn];
+#pragma unroll
+      for (int i = 0; i < rm; ++i)
+        fa[i] = load_fragment<atom, true>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
+#pragma unroll
+      for (int j = 0; j < rn; ++j)
+        fb[j] = load_fragment<atom, false>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
+#pragma unroll
+      for (int i = 0; i < rm; ++i)
+#pragma unroll
+        for (int j = 0; j < rn; ++j) atom::mma(acc[i][j], fa[i], fb[j], a_code[i], b_code);
+    }
+  }
+
+  // bf16(acc + bias), one rounding; elements outside M×N are not written.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void epilogue(const Args& p, const typename atom::c_fragment (&acc)[rm][rn],
+                                                         int row0, int col0, int lane) {
+#pragma unroll
+    for (int i = 0; i < rm; ++i)
+#pragma unroll
+      for (int j = 0; j < rn; ++j)
+#pragma unroll
+        for (int e = 0; e < atom::c_per_lane; ++e) {
+          const row_col rc = atom::c_coord(lane, e);
+          const int row = row0 + i * atom::m + rc.row, col = col0 + j * atom::n + rc.col;
+          if (row < p.m && col < p.n) {
+            const float bias = p.bias ? to_float(p.bias[col]) : 0.0f;
+            p.c[static_cast<std::int64_t>(row) * p.ldc + col] = to_bfloat16(acc[i][j].value[e] + bias);
+          }
+        }
+  }
+};
+
+}  // namespace gemm
+}  // namespace hipfuse
