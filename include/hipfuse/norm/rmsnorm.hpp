@@ -1,0 +1,389 @@
+// RMSNorm on the device: y = round(x * rsqrt(mean(x^2) + eps) * (w + weight_offset)), fp32 math,
+// optionally after x = x + residual (fp32) with the residual written back rounded to T.
+// weight_offset is 0 for the usual norm and 1 for Gemma's (1 + w).
+//
+// Three layers, each usable inside your own kernels:
+//   rmsnorm_row<Policy, T, OutT, Config, Residual>   one row, normalized by Config::row_threads
+//       cooperating threads, in two phases: load() returns the inverse RMS, then store() writes
+//       y or apply() hands the normalized fp32 values to a callback (a fused quantizer, say).
+//   rmsnorm_rows<...>                               a block's share of up to two row sets (e.g.
+//       q rows, then k rows) with one or more rows per block.
+//   rmsnorm_rows_kernel<...>                        the __global__ wrapper the launchers use.
+// Host launchers that validate and pick the configuration: norm/rmsnorm_launch.hpp.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+#include "../kernel.hpp"
+#include "../numeric/half_types.hpp"
+#include "../numeric/vec.hpp"
+#include "../platform/thread.hpp"
+#include "../policy.hpp"
+#include "../reduce/block_reduce.hpp"
+
+#if defined(HIPFUSE_PLATFORM_HOST)
+#include <cmath>
+#endif
+
+namespace hipfuse {
+
+// How one row is spread over threads:
+//   RowThreads     threads that share one row: a lane group inside a wave (a power of two up to the
+//                  wave size: shuffles only, no barrier) or the whole block (RowThreads ==
+//                  BlockThreads: block_reduce through shared memory).
+//   VecsPerThread  16-byte vectors each thread keeps in registers between the sum of squares and
+//                  the scaling pass; rows up to RowThreads * VecsPerThread vectors. 0 streams any
+//                  row length from memory twice (the second read mostly hits the cache).
+//   Vec            elements per access: 16 / sizeof(T) for the vector path, 1 for the scalar
+//                  path that accepts any alignment.
+//   BlockThreads   threads per block; a block handles BlockThreads / RowThreads rows.
+template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads>
+struct row_config {
+  static_assert(RowThreads >= 1 && (RowThreads & (RowThreads - 1)) == 0, "RowThreads must be a power of two");
+  static_assert(BlockThreads % RowThreads == 0, "a block holds a whole number of rows");
+  static_assert(VecsPerThread >= 0, "VecsPerThread must be >= 0 (0 streams)");
+  static_assert(Vec >= 1 && (Vec & (Vec - 1)) == 0, "Vec must be a power of two");
+  static constexpr int row_threads = RowThreads;
+  static constexpr int vecs_per_thread = VecsPerThread;
+  static constexpr int vec = Vec;
+  static constexpr int block_threads = BlockThreads;
+  static constexpr int rows_per_block = BlockThreads / RowThreads;
+  static constexpr bool cached = VecsPerThread > 0;
+  // Longest row (in elements) a cached config holds; streaming configs take any length.
+  static constexpr std::int64_t max_cached_elements = static_cast<std::int64_t>(RowThreads) * VecsPerThread * Vec;
+};
+
+// One row's pointers. input may equal output (in place); residual, when used, is read and then
+// overwritten with round_to_T(input + residual).
+template <class T, class OutT = T>
+struct row_view {
+  const T* input = nullptr;
+  T* residual = nullptr;
+  OutT* output = nullptr;
+  const T* weight = nullptr;
+  int n = 0;
+  float eps = 1e-6f;
+  float weight_offset = 0.0f;
+};
+
+namespace detail {
+
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float inverse_sqrt(float x) {
+#if defined(HIPFUSE_DEVICE_PASS)
+  return rsqrtf(x);
+#else
+  return 1.0f / std::sqrt(x);
+#endif
+}
+
+template <class T, int N>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void load_floats(const T* p, float (&out)[N]) {
+  const vec<T, N> v = vec<T, N>::load(p);
+HIPFUSE_UNROLL
+  for (int i = 0; i < N; ++i) out[i] = to_float(v[i]);
+}
+
+// Stores N values as 16-byte (or narrower, when N * sizeof(T) < 16) aligned pieces, so an output
+// type wider than the input never needs more than 16-byte alignment.
+template <class T, int N>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_floats(T* p, const float (&in)[N]) {
+  constexpr int piece = (16 / static_cast<int>(sizeof(T))) < N ? 16 / static_cast<int>(sizeof(T)) : N;
+HIPFUSE_UNROLL
+  for (int base = 0; base < N; base += piece) {
+    vec<T, piece> v;
+HIPFUSE_UNROLL
+    for (int i = 0; i < piece; ++i) v[i] = from_float<T>(in[base + i]);
+    v.store(p + base);
+  }
+}
+
+// Width of the cooperation: a lane group (shuffles) or the block (block_reduce).
+template <class Policy, class Config, bool InWave = (Config::row_threads <= Policy::wave_size)>
+struct row_sum {
+  struct storage {};
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float sum(float v, storage&) {
+    return group_sum<Policy, Config::row_threads>(v);
+  }
+};
+template <class Policy, class Config>
+struct row_sum<Policy, Config, false> {
+  static_assert(Config::row_threads == Config::block_threads,
+                "rows wider than a wave take the whole block: RowThreads must equal BlockThreads");
+  using reduce = block_reduce<Policy, Config::block_threads, float>;
+  using storage = typename reduce::storage;
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float sum(float v, storage& s) { return reduce::sum(v, s); }
+};
+
+}  // namespace detail
+
+// One row, normalized by Config::row_threads threads; `lane` is the thread's index among them.
+// Every thread of the group (of the block, for block-wide rows) calls load() and then store() or
+// apply(), also threads whose `active` is false (a row past the end): they contribute nothing and
+// write nothing but take part in the reduction.
+//
+// Precondition for cached configs: row.n <= Config::max_cached_elements. For Vec > 1, input,
+// residual, output and weight are 16-byte aligned.
+template <class Policy, class T, class OutT, class Config, bool Residual = false>
+class rmsnorm_row {
+  static_assert(is_activation_type<T> && is_activation_type<OutT>, "rmsnorm takes float, bfloat16 or float16");
+  static constexpr int threads = Config::row_threads;
+  static constexpr int vec_n = Config::vec;
+  static constexpr int cached_vecs = Config::cached ? Config::vecs_per_thread : 1;
+  // Elements past the last whole vector: fewer than Vec, spread over the group.
+  static constexpr int tail_slots = (vec_n - 1 + threads - 1) / threads > 0 ? (vec_n - 1 + threads - 1) / threads : 1;
+
+ public:
+  using storage = typename detail::row_sum<Policy, Config>::storage;
+  using view = row_view<T, OutT>;
+
+  // Reads the row (adding the residual, and for cached configs writing it back), reduces the sum
+  // of squares across the group and returns rsqrt(mean + eps), the same value in every thread.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float load(const view& row, int lane, bool active, storage& s) {
+    const int nvec = row.n / vec_n;
+    float sum_sq = 0.0f;
+    if constexpr (Config::cached) {
+HIPFUSE_UNROLL
+      for (int j = 0; j < cached_vecs; ++j) {
+        const int v = j * threads + lane;
+        if (active && v < nvec) {
+          read_x(row, v * vec_n, x_[j]);
+          if constexpr (Residual) detail::store_floats(row.residual + v * vec_n, x_[j]);
+HIPFUSE_UNROLL
+          for (int i = 0; i < vec_n; ++i) sum_sq += x_[j][i] * x_[j][i];
+        }
+      }
+HIPFUSE_UNROLL
+      for (int t = 0; t < tail_slots; ++t) {
+        const int e = nvec * vec_n + t * threads + lane;
+        tail_[t] = 0.0f;
+        if (active && e < row.n) {
+          tail_[t] = read_x1(row, e);
+          if constexpr (Residual) row.residual[e] = from_float<T>(tail_[t]);
+          sum_sq += tail_[t] * tail_[t];
+        }
+      }
+    } else if (active) {
+      // Streaming: nothing is written yet, so the second pass can read the original residual.
+      for (int v = lane; v < nvec; v += threads) {
+        float x[vec_n];
+        read_x(row, v * vec_n, x);
+HIPFUSE_UNROLL
+        for (int i = 0; i < vec_n; ++i) sum_sq += x[i] * x[i];
+      }
+      for (int e = nvec * vec_n + lane; e < row.n; e += threads) {
+        const float x = read_x1(row, e);
+        sum_sq += x * x;
+      }
+    }
+    const float total = detail::row_sum<Policy, Config>::sum(sum_sq, s);
+    return detail::inverse_sqrt(total / static_cast<float>(row.n > 0 ? row.n : 1) + row.eps);
+  }
+
+  // Calls consume(first_element, const float* y, count) for each piece of the row this thread
+  // owns (count is Vec for whole vectors, 1 for tail elements), with y = x * inv_rms * (w + offset)
+  // in fp32, not rounded. Streaming configs write the updated residual here.
+  template <class Consume>
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void apply(const view& row, int lane, bool active, float inv_rms,
+                                                Consume&& consume) {
+    if (!active) return;
+    const int nvec = row.n / vec_n;
+    if constexpr (Config::cached) {
+HIPFUSE_UNROLL
+      for (int j = 0; j < cached_vecs; ++j) {
+        const int v = j * threads + lane;
+        if (v < nvec) {
+          float y[vec_n];
+          scale(row, v * vec_n, inv_rms, x_[j], y);
+          consume(v * vec_n, static_cast<const float*>(y), vec_n);
+        }
+      }
+HIPFUSE_UNROLL
+      for (int t = 0; t < tail_slots; ++t) {
+        const int e = nvec * vec_n + t * threads + lane;
+        if (e < row.n) {
+          const float y = scale1(row, e, inv_rms, tail_[t]);
+          consume(e, &y, 1);
+        }
+      }
+    } else {
+      for (int v = lane; v < nvec; v += threads) {
+        float x[vec_n], y[vec_n];
+        read_x(row, v * vec_n, x);
+        if constexpr (Residual) detail::store_floats(row.residual + v * vec_n, x);
+        scale(row, v * vec_n, inv_rms, x, y);
+        consume(v * vec_n, static_cast<const float*>(y), vec_n);
+      }
+      for (int e = nvec * vec_n + lane; e < row.n; e += threads) {
+        const float x = read_x1(row, e);
+        if constexpr (Residual) row.residual[e] = from_float<T>(x);
+        const float y = scale1(row, e, inv_rms, x);
+        consume(e, &y, 1);
+      }
+    }
+  }
+
+  // Writes y rounded to OutT (one rounding, from fp32).
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store(const view& row, int lane, bool active, float inv_rms) {
+    OutT* out = row.output;
+    apply(row, lane, active, inv_rms, [out](int first, const float* y, int count) {
+      if (count == vec_n) {
+        float piece[vec_n];
+HIPFUSE_UNROLL
+        for (int i = 0; i < vec_n; ++i) piece[i] = y[i];
+        detail::store_floats(out + first, piece);
+      } else {
+        out[first] = from_float<OutT>(y[0]);
+      }
+    });
+  }
+
+ private:
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void read_x(const view& row, int first, float (&x)[vec_n]) {
+    detail::load_floats(row.input + first, x);
+    if constexpr (Residual) {
+      float r[vec_n];
+      detail::load_floats(row.residual + first, r);
+HIPFUSE_UNROLL
+      for (int i = 0; i < vec_n; ++i) x[i] += r[i];
+    }
+  }
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float read_x1(const view& row, int e) {
+    float x = to_float(row.input[e]);
+    if constexpr (Residual) x += to_float(row.residual[e]);
+    return x;
+  }
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void scale(const view& row, int first, float inv_rms,
+                                                       const float (&x)[vec_n], float (&y)[vec_n]) {
+    float w[vec_n];
+    detail::load_floats(row.weight + first, w);
+HIPFUSE_UNROLL
+    for (int i = 0; i < vec_n; ++i) y[i] = x[i] * inv_rms * (w[i] + row.weight_offset);
+  }
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float scale1(const view& row, int e, float inv_rms, float x) {
+    return x * inv_rms * (to_float(row.weight[e]) + row.weight_offset);
+  }
+
+  float x_[cached_vecs][vec_n];
+  float tail_[tail_slots];
+};
+
+// A set of rows: `tokens` rows of `heads` contiguous heads of `n` elements each (heads = 1 for a
+// plain [tokens, n] tensor). Strides count elements between consecutive tokens.
+template <class T, class OutT = T>
+struct row_set {
+  const T* input = nullptr;
+  OutT* output = nullptr;
+  T* residual = nullptr;  // used only by the Residual kernels
+  const T* weight = nullptr;
+  std::int64_t input_stride = 0, output_stride = 0, residual_stride = 0;
+  std::int64_t rows = 0;  // tokens * heads
+  int heads = 1;
+  int n = 0;
+  float eps = 1e-6f;
+  float weight_offset = 0.0f;
+
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE row_view<T, OutT> row(std::int64_t r) const {
+    const std::int64_t token = heads == 1 ? r : r / heads;
+    const std::int64_t head_offset = (r - token * heads) * n;
+    row_view<T, OutT> v;
+    v.input = input + token * input_stride + head_offset;
+    v.output = output + token * output_stride + head_offset;
+    v.residual = residual ? residual + token * residual_stride + head_offset : nullptr;
+    v.weight = weight;
+    v.n = n;
+    v.eps = eps;
+    v.weight_offset = weight_offset;
+    return v;
+  }
+};
+
+// A block's share of two row sets laid end to end (first.rows rows, then second.rows rows; pass
+// second.rows = 0 for one set). Block b handles rows [b * rows_per_block, (b + 1) * rows_per_block).
+template <class Policy, class T, class OutT, class Config, bool Residual = false>
+struct rmsnorm_rows {
+  using row_functor = rmsnorm_row<Policy, T, OutT, Config, Residual>;
+  using storage = typename row_functor::storage;
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const row_set<T, OutT>& first, const row_set<T, OutT>& second,
+                                                     std::int64_t block_index, storage& s) const {
+    const int tid = platform::thread_rank();
+    const int lane = tid % Config::row_threads;
+    const std::int64_t r = block_index * Config::rows_per_block + tid / Config::row_threads;
+    const bool in_second = r >= first.rows;
+    const std::int64_t local = in_second ? r - first.rows : r;
+    const bool active = local < (in_second ? second.rows : first.rows);
+    const row_view<T, OutT> row = active ? (in_second ? second.row(local) : first.row(local)) : row_view<T, OutT>{};
+    row_functor f;
+    const float inv_rms = f.load(row, lane, active, s);
+    f.store(row, lane, active, inv_rms);
+  }
+
+  static HIPFUSE_HOST_DEVICE constexpr std::int64_t blocks_for(std::int64_t rows) {
+    return (rows + Config::rows_per_block - 1) / Config::rows_per_block;
+  }
+};
+
+// The configurations the launchers choose from, shortest rows first; the first whose cached
+// capacity holds the row wins, and the last streams. Short rows take a lane group (no barrier,
+// several rows per block); a row up to 8 vectors per lane stays within one wave; longer rows take a
+// block. On the host a "thread" is the whole block, so its tiers only differ in capacity.
+struct row_shape {
+  int row_threads, vecs_per_thread, block_threads;
+};
+
+template <class Arch>
+inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 7;
+
+template <class Arch>
+HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier) {
+  if constexpr (Arch::id == arch_id::host) {
+    constexpr row_shape tiers[] = {{1, 8, 1}, {1, 64, 1}, {1, 1024, 1}, {1, 0, 1}};
+    return tiers[tier];
+  } else {
+    constexpr int w = Arch::wave_size;
+    constexpr row_shape tiers[] = {{8, 1, 256},   {16, 1, 256},   {w, 2, 256},  {w, 8, 256},
+                                   {256, 8, 256}, {1024, 8, 1024}, {512, 0, 512}};
+    return tiers[tier];
+  }
+}
+
+template <class Arch, class T, int Tier>
+using row_tier_config = row_config<row_tier_shape<Arch>(Tier).row_threads, row_tier_shape<Arch>(Tier).vecs_per_thread,
+                                   elements_per_access<T, Arch::max_vector_bytes>,
+                                   row_tier_shape<Arch>(Tier).block_threads>;
+
+// Any alignment, any length: one element per access, a wave per row, streaming.
+template <class Arch>
+using row_scalar_config =
+    row_config<Arch::wave_size, 0, 1, (Arch::id == arch_id::host ? 1 : (Arch::wave_size > 256 ? Arch::wave_size : 256))>;
+
+// The configuration the launchers use for rows of up to max_elements (vector path): usable at
+// compile time by kernels that call the functors themselves.
+namespace detail {
+template <class C>
+struct type_is {
+  using type = C;
+};
+}  // namespace detail
+
+template <class Arch, class T, std::int64_t MaxElements, int Tier = 0, bool Last = (Tier + 1 >= row_tier_count<Arch>)>
+struct fitted_row_config {
+  using type = row_tier_config<Arch, T, Tier>;
+};
+template <class Arch, class T, std::int64_t MaxElements, int Tier>
+struct fitted_row_config<Arch, T, MaxElements, Tier, false> {
+  using type = typename std::conditional_t<(MaxElements <= row_tier_config<Arch, T, Tier>::max_cached_elements),
+                                           detail::type_is<row_tier_config<Arch, T, Tier>>,
+                                           fitted_row_config<Arch, T, MaxElements, Tier + 1>>::type;
+};
+
+template <class Policy, class T, class OutT, class Config, bool Residual>
+HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Config::block_threads)
+    rmsnorm_rows_kernel(row_set<T, OutT> first, row_set<T, OutT> second) {
+  kernel_body<typename Policy::arch>([&] {
+    using functor = rmsnorm_rows<Policy, T, OutT, Config, Residual>;
+    HIPFUSE_SHARED typename functor::storage storage;
+    functor{}(first, second, platform::block_rank_x(), storage);
+  });
+}
+
+}  // namespace hipfuse

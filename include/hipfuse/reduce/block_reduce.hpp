@@ -1,0 +1,128 @@
+// Sums across the threads of a block or of a lane group inside one wave, through the reduction
+// backend the policy selects:
+//   backend::rocprim  rocprim::block_reduce (DPP within a wave), AMD only
+//   backend::cub      cub::BlockReduce, NVIDIA only
+//   backend::native   shuffle_xor over Arch::wave_size lanes, then shared memory across waves
+//   backend::serial   the host platform: one thread, the sum is the value itself
+//
+//   using reduce = hipfuse::block_reduce<Policy, 256>;
+//   HIPFUSE_SHARED typename reduce::storage storage;
+//   float total = reduce::sum(partial, storage);   // every thread of the block gets the total
+//
+// As with CUB's TempStorage, put a platform::block_barrier() between two uses of one storage.
+#pragma once
+#include "../config.hpp"
+#include "../platform/thread.hpp"
+#include "../platform/warp.hpp"
+#include "../policy.hpp"
+
+#if defined(HIPFUSE_PLATFORM_HIP)
+#include <rocprim/block/block_reduce.hpp>
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+#include <cub/block/block_reduce.cuh>
+#endif
+
+namespace hipfuse {
+
+// Sum over groups of Width consecutive lanes of one wave (Width a power of two, at most the wave
+// size); every lane gets its group's sum. All lanes of the wave must call it, so lanes without
+// work contribute zero instead of returning early.
+template <class Policy, int Width, class T>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE T group_sum(T value) {
+  static_assert(Width >= 1 && (Width & (Width - 1)) == 0, "group width must be a power of two");
+  static_assert(Width <= Policy::wave_size, "a lane group lies within one wave: use block_reduce for more lanes");
+#if defined(HIPFUSE_DEVICE_PASS)
+HIPFUSE_UNROLL
+  for (int mask = Width / 2; mask > 0; mask /= 2) value += platform::shuffle_xor(value, mask, Width);
+#endif
+  return value;
+}
+
+namespace detail {
+
+template <class Policy, int BlockSize, class T, class Backend = typename Policy::reduce_backend>
+struct block_reduce_impl;
+
+template <class Policy, int BlockSize, class T>
+struct block_reduce_impl<Policy, BlockSize, T, backend::serial> {
+  struct storage {};
+  static HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T sum(T value, storage&) { return value; }
+};
+
+// Each wave sums with shuffles; lane 0 of each wave posts its sum; after one barrier every thread
+// adds the posted sums itself, which saves the second barrier a broadcast from thread 0 would need.
+template <class Policy, int BlockSize, class T>
+struct block_reduce_impl<Policy, BlockSize, T, backend::native> {
+  static constexpr int waves = (BlockSize + Policy::wave_size - 1) / Policy::wave_size;
+  struct storage {
+    T wave_sums[waves];
+  };
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE T sum(T value, storage& s) {
+    value = group_sum<Policy, Policy::wave_size>(value);
+    if constexpr (waves == 1) {
+      (void)s;
+      return value;
+    } else {
+      const int tid = platform::thread_rank();
+      if (tid % Policy::wave_size == 0) s.wave_sums[tid / Policy::wave_size] = value;
+      platform::block_barrier();
+      T total = s.wave_sums[0];
+HIPFUSE_UNROLL
+      for (int w = 1; w < waves; ++w) total += s.wave_sums[w];
+      return total;
+    }
+  }
+};
+
+#if defined(HIPFUSE_PLATFORM_HIP)
+template <class Policy, int BlockSize, class T>
+struct block_reduce_impl<Policy, BlockSize, T, backend::rocprim> {
+  using library = ::rocprim::block_reduce<T, BlockSize>;
+  struct storage {
+    typename library::storage_type library_storage;
+    T total;
+  };
+  // rocPRIM leaves the result in thread 0 only: it is broadcast through storage.
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE T sum(T value, storage& s) {
+    T total{};
+    library().reduce(value, total, s.library_storage);
+    if (platform::thread_rank() == 0) s.total = total;
+    platform::block_barrier();
+    return s.total;
+  }
+};
+#endif
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
+template <class Policy, int BlockSize, class T>
+struct block_reduce_impl<Policy, BlockSize, T, backend::cub> {
+  using library = ::cub::BlockReduce<T, BlockSize>;
+  struct storage {
+    typename library::TempStorage library_storage;
+    T total;
+  };
+  // CUB leaves the result in thread 0 only: it is broadcast through storage.
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE T sum(T value, storage& s) {
+    const T total = library(s.library_storage).Sum(value);
+    if (platform::thread_rank() == 0) s.total = total;
+    platform::block_barrier();
+    return s.total;
+  }
+};
+#endif
+
+}  // namespace detail
+
+// Block-wide sum for blocks of exactly BlockSize threads (1 on the host platform).
+template <class Policy, int BlockSize, class T = float>
+struct block_reduce {
+  static_assert(BlockSize >= 1, "block size must be positive");
+  using backend_type = typename Policy::reduce_backend;
+  using impl = detail::block_reduce_impl<Policy, BlockSize, T>;
+  // Shared storage for one reduction; declare it HIPFUSE_SHARED.
+  using storage = typename impl::storage;
+
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE T sum(T value, storage& s) { return impl::sum(value, s); }
+};
+
+}  // namespace hipfuse
