@@ -29,6 +29,7 @@ HIDDEN = 7168                                     # DeepSeek-V3 hidden size: the
 GROUP = 128
 EPS = 1e-6
 GEMM_SHAPES = [(2112, 7168), (24576, 1536), (32768, 512), (7168, 16384), (4096, 7168), (7168, 2048)]  # N x K
+GEMM_SHAPES_QUICK = [(2112, 7168), (7168, 2048)]
 GEMM_M = [1, 16, 64, 128, 4096]
 GEMM_M_QUICK = [16, 4096]
 FP8_MAX = 448.0
@@ -271,7 +272,7 @@ def run_gemm(run, torch, ms):
     log("[peers] gemm_blockscale (torch._scaled_mm)")
     fp8 = torch.float8_e4m3fn
     checked_once = False
-    for n, k in GEMM_SHAPES:
+    for n, k in (GEMM_SHAPES_QUICK if run.args.quick else GEMM_SHAPES):
         kb, nb = k // GROUP, (n + GROUP - 1) // GROUP
         for m in ms:
             shape = f"N={n} K={k} M={m}"

@@ -1,0 +1,123 @@
+// Block-scale FP8 GEMM (DeepSeek-V3 "w8a8 block FP8 linear") on the DeepSeek shapes:
+//   C[m, n] = bf16( Σ_kb (Σ_{k in kb} A[m, k]·B[n, k]) · sa[m, kb] · sb[n/128, kb] ), fp32 accumulation,
+// A scales column-major with ld = M (the layout torch._scaled_mm reads), B standard [N, K].
+// Two sizes are first checked against a float64 host product of the same fp8 inputs and scales.
+#include <cstring>
+#include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include "harness.hpp"
+#include "shapes.hpp"
+
+namespace {
+
+using namespace hipfuse_bench;
+using fp8 = hipfuse::float8_e4m3fn;
+using args_t = hipfuse::gemm::block_scale_gemm_args<fp8, hipfuse::gemm::scale_col_major, float>;
+
+// OCP e4m3fn decoded independently of the library: (8 + m)·2^(e-10), subnormals m·2^-9.
+double e4m3fn_value(std::uint8_t b) {
+  const int e = (b >> 3) & 15, m = b & 7;
+  if (e == 15 && m == 7) return NAN;
+  const double v = e == 0 ? m * std::ldexp(1.0, -9) : (8 + m) * std::ldexp(1.0, e - 10);
+  return (b & 0x80) ? -v : v;
+}
+double bf16_value(hipfuse::bfloat16 v) {
+  const std::uint32_t u = static_cast<std::uint32_t>(v.bits) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+struct operands {
+  buffer<fp8> a, b;
+  buffer<float> sa, sb;
+  buffer<hipfuse::bfloat16> c;
+  args_t args;
+
+  operands(int m, int n, int k) : a(std::size_t(m) * k), b(std::size_t(n) * k), sa(std::size_t(m) * (k / group)),
+      sb(std::size_t((n + group - 1) / group) * (k / group)), c(std::size_t(m) * n) {
+    // fp8 values spread over most of the format's range, scales of ~1e-3: outputs of order one.
+    a.random(-224.0f, 224.0f);
+    b.random(-224.0f, 224.0f);
+    sa.random(1e-3f, 2e-3f);
+    sb.random(1e-3f, 2e-3f);
+    args.a = a.get();
+    args.lda = k;
+    args.a_scale = {sa.get(), m};
+    args.b = {b.get(), k};
+    args.b_scale = sb.get();
+    args.c = c.get();
+    args.ldc = n;
+    args.m = m;
+    args.n = n;
+    args.k = k;
+  }
+};
+
+// Runs once on poisoned C and compares every element with the float64 product.
+void check(int m, int n, int k) {
+  operands op(m, n, k);
+  op.c.poison(0xFF);  // bf16 0xFFFF is NaN: an unwritten element fails the check
+  require_ok(hipfuse::block_scale_gemm(op.args), "block_scale_gemm");
+  HIPFUSE_BENCH_CHECK(cudaDeviceSynchronize());
+  const auto a = op.a.download(), b = op.b.download();
+  const auto sa = op.sa.download(), sb = op.sb.download();
+  const auto c = op.c.download();
+  const int kb_count = k / group;
+  std::vector<float> af(a.size()), bf(b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) af[i] = static_cast<float>(e4m3fn_value(a[i].bits));
+  for (std::size_t i = 0; i < b.size(); ++i) bf[i] = static_cast<float>(e4m3fn_value(b[i].bits));
+  std::vector<double> out(std::size_t(m) * n), ref(out.size());
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int kb = 0; kb < kb_count; ++kb) {
+        const float* x = &af[std::size_t(i) * k + kb * group];
+        const float* y = &bf[std::size_t(j) * k + kb * group];
+        double block = 0;  // products of fp8 values are exact in double; sums of 128 of them too
+        for (int t = 0; t < group; ++t) block += double(x[t]) * double(y[t]);
+        acc += block * sa[std::size_t(kb) * m + i] * sb[std::size_t(j / group) * kb_count + kb];
+      }
+      ref[std::size_t(i) * n + j] = acc;
+      out[std::size_t(i) * n + j] = bf16_value(c[std::size_t(i) * n + j]);
+    }
+  }
+  const double err = relative_error(out, ref);
+  char what[160];
+  std::snprintf(what, sizeof what, "block_scale_gemm M=%d N=%d K=%d: relative error %.2e <= 1e-2", m, n, k, err);
+  require_check(err <= 1e-2, what);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options opt = parse_options(argc, argv);
+  report rep(opt, "gemm");
+  rep.note("A scales column-major (ld = M), B standard [N, K] K-major, fp32 scales, bf16 out");
+  // A small-M tile and a large one, with N = 2112 (a partial 128-wide N tile).
+  check(16, 2112, 7168);
+  check(128, 2112, 7168);
+
+  for (const gemm_shape s : gemm_shapes(opt.quick)) {
+    for (const int m : gemm_ms(opt.quick)) {
+      const int kb = s.k / group, nb = (s.n + group - 1) / group;
+      const double bytes = double(m) * s.k + double(s.n) * s.k + 2.0 * m * s.n + 4.0 * m * kb + 4.0 * nb * kb;
+      const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
+      std::vector<operands> ops;
+      ops.reserve(sets);
+      for (int i = 0; i < sets; ++i) ops.emplace_back(m, s.n, s.k);
+      result r;
+      r.op = "gemm_blockscale";
+      r.impl = "hipfuse";
+      r.variant = std::to_string(s.n) + "x" + std::to_string(s.k);
+      r.shape = "N=" + std::to_string(s.n) + " K=" + std::to_string(s.k) + " M=" + std::to_string(m);
+      r.x_name = "M";
+      r.x = m;
+      r.bytes = bytes;
+      r.flops = 2.0 * m * s.n * s.k;
+      r.checked = s.n == 2112 && s.k == 7168 && (m == 16 || m == 128);
+      r.t = time_launches([&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i].args, st); }, sets, opt);
+      rep.add(r);
+    }
+  }
+  return rep.write();
+}

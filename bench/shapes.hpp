@@ -1,0 +1,34 @@
+// Shapes shared by the benchmarks; bench/peers.py holds the same lists: keep the two in step.
+#pragma once
+#include <vector>
+
+namespace hipfuse_bench {
+
+inline std::vector<int> token_counts(bool quick) {
+  if (quick) return {1, 1024, 4096};
+  return {1, 16, 128, 1024, 4096, 16384, 65536};
+}
+
+// DeepSeek MLA: the fused_qkv_a_proj output row is q (1536) | kv (512) | k_pe (64).
+constexpr int mla_q = 1536, mla_k = 512, mla_row = 2112;
+// Qwen3 per-head qk-norm: 32 query heads, 8 key/value heads of 128; the qkv row is q | k | v.
+constexpr int qwen_heads_q = 32, qwen_heads_kv = 8, qwen_head_dim = 128;
+constexpr int qwen_row = (qwen_heads_q + 2 * qwen_heads_kv) * qwen_head_dim;
+// DeepSeek-V3 hidden size: the activations quantized before the projections.
+constexpr int hidden = 7168;
+constexpr int group = 128;
+constexpr float rms_eps = 1e-6f;
+
+struct gemm_shape {
+  int n, k;
+};
+inline std::vector<gemm_shape> gemm_shapes(bool quick) {
+  if (quick) return {{2112, 7168}, {7168, 2048}};
+  return {{2112, 7168}, {24576, 1536}, {32768, 512}, {7168, 16384}, {4096, 7168}, {7168, 2048}};
+}
+inline std::vector<int> gemm_ms(bool quick) {
+  if (quick) return {16, 4096};
+  return {1, 16, 64, 128, 4096};
+}
+
+}  // namespace hipfuse_bench
