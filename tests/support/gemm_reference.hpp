@@ -17,6 +17,19 @@ struct gemm_problem {
   std::vector<double> bias;  // [n] or empty
 };
 
+// One element of C from accessors a(m, k), b(n, k), sa(m, kb), sb(n_block, kb) returning doubles,
+// for problems too large to evaluate whole.
+template <class A, class B, class SA, class SB>
+double gemm_reference_element(int m, int n, int k, const A& a, const B& b, const SA& sa, const SB& sb) {
+  double total = 0.0;
+  for (int kb = 0; kb < k / 128; ++kb) {
+    double block = 0.0;
+    for (int kk = kb * 128; kk < kb * 128 + 128; ++kk) block += a(m, kk) * b(n, kk);
+    total += block * sa(m, kb) * sb(n / 128, kb);
+  }
+  return total;
+}
+
 inline std::vector<double> gemm_reference(const gemm_problem& p) {
   const int kb_count = p.k / 128;
   std::vector<double> c(static_cast<std::size_t>(p.m) * p.n, 0.0);

@@ -19,6 +19,13 @@
 #include "block_scale_gemm_args.hpp"
 #include "tile_config.hpp"
 
+// Full unrolling keeps fragments and accumulators in registers on the GPU; g++ has no such pragma.
+#if defined(HIPFUSE_PLATFORM_HOST)
+#define HIPFUSE_GEMM_UNROLL
+#else
+#define HIPFUSE_GEMM_UNROLL _Pragma("unroll")
+#endif
+
 namespace hipfuse {
 namespace gemm {
 
@@ -41,12 +48,12 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE auto load_fragment(const std::uint8_t* tile, 
   constexpr int piece = Run < 16 ? Run : 16;
   static_assert(piece == 4 || piece == 8 || piece == 16, "fragment runs are 4, 8 or 16+ bytes");
   fp8_fragment<Bytes> f;
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
   for (int i = 0; i < Bytes; i += piece) {
     const row_k rk = IsA ? Atom::a_coord(lane, i) : Atom::b_coord(lane, i);
     const auto v = vec<std::uint32_t, piece / 4>::load(
         reinterpret_cast<const std::uint32_t*>(tile + swizzled_offset(row0 + rk.row, k0 + rk.k)));
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < piece / 4; ++j) f.reg[i / 4 + j] = v[j];
   }
   return f;
@@ -80,7 +87,7 @@ struct block_scale_gemm_pipeline {
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void fetch(const Args& p, int m0, int n0, int kb, int tid, staged& s) {
     const auto* a_bytes = reinterpret_cast<const std::uint8_t*>(p.a);
     const auto* b_bytes = reinterpret_cast<const std::uint8_t*>(p.b.ptr);
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < a_per_thread; ++j) {
       const int i = tid + j * threads;
       const int row = i / 8, k = kb * scale_block + (i % 8) * 16;
@@ -89,7 +96,7 @@ struct block_scale_gemm_pipeline {
         s.a[j] = chunk::load(reinterpret_cast<const std::uint32_t*>(a_bytes + (m0 + row) * p.lda + k));
       }
     }
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < b_per_thread; ++j) {
       const int i = tid + j * threads;
       const int row = b_layout::chunk_row(i), k = kb * scale_block + b_layout::chunk_k16(i) * 16;
@@ -103,14 +110,14 @@ struct block_scale_gemm_pipeline {
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void store(const staged& s, std::uint8_t* a_tile, std::uint8_t* b_tile,
                                                       int tid) {
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < a_per_thread; ++j) {
       const int i = tid + j * threads;
       if (a_chunks % threads == 0 || i < a_chunks) {
         s.a[j].store(reinterpret_cast<std::uint32_t*>(a_tile + swizzled_offset(i / 8, (i % 8) * 16)));
       }
     }
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < b_per_thread; ++j) {
       const int i = tid + j * threads;
       if (b_chunks % threads == 0 || i < b_chunks) {
@@ -132,11 +139,11 @@ struct block_scale_gemm_pipeline {
 
     typename atom::c_fragment acc[rm][rn];
     typename atom::c_fragment partial[rm][rn];
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int i = 0; i < rm; ++i)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
         for (int e = 0; e < atom::c_per_lane; ++e) acc[i][j].value[e] = partial[i][j].value[e] = 0.0f;
 
     staged s;
@@ -154,9 +161,9 @@ struct block_scale_gemm_pipeline {
       } else {
         // Scales for this block, read before the matrix work so their latency hides behind it.
         float row_scale[rm][atom::c_per_lane];
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
         for (int i = 0; i < rm; ++i)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
           for (int e = 0; e < atom::c_per_lane; ++e) {
             const int row = m0 + warp_row0 + i * atom::m + atom::c_coord(lane, e).row;
             row_scale[i][e] = row < p.m ? scale_value(p.a_scale.at(row, kb)) : 0.0f;
@@ -165,11 +172,11 @@ struct block_scale_gemm_pipeline {
 
         multiply(smem, stage, warp_row0, warp_col0, lane, partial);
 
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
         for (int i = 0; i < rm; ++i)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
           for (int j = 0; j < rn; ++j)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
             for (int e = 0; e < atom::c_per_lane; ++e) {
               acc[i][j].value[e] += partial[i][j].value[e] * (row_scale[i][e] * col_scale);
               partial[i][j].value[e] = 0.0f;
@@ -186,19 +193,19 @@ struct block_scale_gemm_pipeline {
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply(const shared_tiles<Shape>& smem, int stage, int warp_row0,
                                                          int warp_col0, int lane,
                                                          typename atom::c_fragment (&partial)[rm][rn]) {
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int ks = 0; ks < Shape::k_steps; ++ks) {
       typename atom::a_fragment fa[rm];
       typename atom::b_fragment fb[rn];
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
         fa[i] = load_fragment<atom, true>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
         fb[j] = load_fragment<atom, false>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
         for (int j = 0; j < rn; ++j) atom::mma(partial[i][j], fa[i], fb[j]);
     }
   }
@@ -210,24 +217,24 @@ struct block_scale_gemm_pipeline {
                                                                 int warp_col0, int lane, std::uint8_t b_code,
                                                                 typename atom::c_fragment (&acc)[rm][rn]) {
     int a_code[rm];
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int i = 0; i < rm; ++i) {
       const int row = m0 + warp_row0 + i * atom::m + atom::a_coord(lane, 0).row;
       a_code[i] = row < p.m ? p.a_scale.at(row, kb).bits : 127;
     }
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int ks = 0; ks < Shape::k_steps; ++ks) {
       typename atom::a_fragment fa[rm];
       typename atom::b_fragment fb[rn];
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
         fa[i] = load_fragment<atom, true>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
         fb[j] = load_fragment<atom, false>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
         for (int j = 0; j < rn; ++j) atom::mma(acc[i][j], fa[i], fb[j], a_code[i], b_code);
     }
   }
@@ -235,11 +242,11 @@ struct block_scale_gemm_pipeline {
   // bf16(acc + bias), one rounding; elements outside M×N are not written.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void epilogue(const Args& p, const typename atom::c_fragment (&acc)[rm][rn],
                                                          int row0, int col0, int lane) {
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
     for (int i = 0; i < rm; ++i)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
-#pragma unroll
+HIPFUSE_GEMM_UNROLL
         for (int e = 0; e < atom::c_per_lane; ++e) {
           const row_col rc = atom::c_coord(lane, e);
           const int row = row0 + i * atom::m + rc.row, col = col0 + j * atom::n + rc.col;

@@ -1,0 +1,384 @@
+// Block-scale FP8 GEMM through the public launcher, on the host platform and (built as CUDA) on
+// the NVIDIA GPU, against the float64 reference: every scale layout and type, standard and
+// preshuffled B, bias, padded strides, M from 1 (small-M tile) up, N tails. On the GPU also the
+// DeepSeek-V3 N×K shapes for M in {1, 7, 64, 129, 4096}. Outputs are poisoned first; padding must
+// stay poisoned, every element of C must be written, NaN never passes. Bad arguments return the
+// right status and write nothing.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include <hipfuse/gemm/preshuffle.hpp>
+#include "fp8_reference.hpp"
+#include "gemm_reference.hpp"
+#include "test_support.hpp"
+
+using namespace hipfuse;
+using namespace hipfuse::gemm;
+
+namespace {
+
+#if defined(HIPFUSE_PLATFORM_HOST)
+using default_fp8 = float8_e4m3fn;
+#else
+using default_fp8 = float8_e4m3fn;  // sm89/sm90
+#endif
+
+template <class Fp8>
+const hipfuse_test::fp8_spec& spec_of() {
+  return std::is_same_v<Fp8, float8_e4m3fnuz> ? hipfuse_test::e4m3fnuz_spec : hipfuse_test::e4m3fn_spec;
+}
+
+// Random finite fp8 codes with magnitudes up to ~2^6 (activations and weights after 1x128 /
+// 128x128 quantization use the whole range; this keeps sums of mixed signs meaningful).
+template <class Fp8>
+std::vector<std::uint8_t> random_codes(std::size_t n) {
+  std::vector<std::uint8_t> v(n);
+  std::uint64_t bits = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % 8 == 0) bits = hipfuse_test::rng()();
+    std::uint8_t c = static_cast<std::uint8_t>(bits >> (8 * (i % 8)));
+    if ((c & 0x7F) >= 0x68) c = static_cast<std::uint8_t>(c & 0xDF);  // lower the exponent: no NaN, |x| < 2^6
+    if (std::is_same_v<Fp8, float8_e4m3fnuz> && c == 0x80) c = 0;
+    v[i] = c;
+  }
+  return v;
+}
+
+// aiter's shuffle_weight(w, (16, 16)) for fp8, from its view/permute description:
+// out[n0][k0][k1][n1][k2] = w[16·n0 + n1][32·k0 + 16·k1 + k2].
+std::vector<std::uint8_t> shuffle_16x16(const std::vector<std::uint8_t>& w, int n, int k) {
+  std::vector<std::uint8_t> out(w.size());
+  std::size_t o = 0;
+  for (int n0 = 0; n0 < n / 16; ++n0)
+    for (int k0 = 0; k0 < k / 32; ++k0)
+      for (int k1 = 0; k1 < 2; ++k1)
+        for (int n1 = 0; n1 < 16; ++n1)
+          for (int k2 = 0; k2 < 16; ++k2) out[o++] = w[static_cast<std::size_t>(16 * n0 + n1) * k + 32 * k0 + 16 * k1 + k2];
+  return out;
+}
+
+struct options {
+  bool bias = false;
+  int lda_pad = 0, ldc_pad = 0;
+  bool align4 = false;  // column-major A scales with ld = align(M, 4)
+};
+
+template <class Scale>
+Scale make_scale(std::uint8_t code, float f) {
+  if constexpr (std::is_same_v<Scale, ue8m0>) {
+    (void)f;
+    return ue8m0{code};
+  } else {
+    (void)code;
+    return f;
+  }
+}
+template <class Scale>
+double scale_double(Scale s) {
+  if constexpr (std::is_same_v<Scale, ue8m0>) {
+    return std::ldexp(1.0, static_cast<int>(s.bits) - 127);
+  } else {
+    return s;
+  }
+}
+
+// B and its scales, generated once per N×K and shared by several M.
+template <class Fp8, class BLayout, class BScale>
+struct weight {
+  int n, k;
+  std::vector<std::uint8_t> codes;  // [n][k], standard layout (the reference reads these)
+  std::vector<BScale> scales;       // [ceil(n/128)][k/128]
+  hipfuse_test::device_buffer<Fp8> device;
+  hipfuse_test::device_buffer<BScale> device_scales;
+
+  weight(int n_, int k_)
+      : n(n_), k(k_), codes(random_codes<Fp8>(static_cast<std::size_t>(n_) * k_)),
+        scales(make_scales(n_, k_)), device(codes.size()), device_scales(scales) {
+    const auto stored = std::is_same_v<BLayout, b_preshuffled> ? shuffle_16x16(codes, n, k) : codes;
+    REQUIRE(platform::copy(device.get(), stored.data(), stored.size(), platform::copy_kind::host_to_device).ok());
+  }
+  static std::vector<BScale> make_scales(int n, int k) {
+    std::vector<BScale> s(static_cast<std::size_t>((n + 127) / 128) * (k / 128));
+    std::uniform_int_distribution<int> code(118, 124);
+    std::uniform_real_distribution<float> f(0.002f, 0.02f);
+    for (auto& x : s) x = make_scale<BScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
+    return s;
+  }
+};
+
+template <class Fp8, class ALayout, class AScale, class BLayout, class BScale>
+void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
+  const int n = w.n, k = w.k, kb = k / 128;
+  INFO("M=" << m << " N=" << n << " K=" << k << " A scales " << ALayout::name << " "
+            << (std::is_same_v<AScale, ue8m0> ? "ue8m0" : "fp32") << ", B " << BLayout::name << ", bias " << o.bias
+            << ", lda pad " << o.lda_pad << ", ldc pad " << o.ldc_pad << ", fp8 " << Fp8::name);
+  const std::int64_t lda = k + o.lda_pad, ldc = n + o.ldc_pad;
+  const std::vector<std::uint8_t> a_codes = random_codes<Fp8>(static_cast<std::size_t>(m) * lda);
+
+  constexpr bool row_major = std::is_same_v<ALayout, scale_row_major>;
+  const std::int64_t sa_ld = row_major ? kb : (o.align4 ? (m + 3) / 4 * 4 : m);
+  std::vector<AScale> sa(static_cast<std::size_t>(row_major ? m * sa_ld : kb * sa_ld));
+  std::uniform_int_distribution<int> code(118, 124);
+  std::uniform_real_distribution<float> f(0.002f, 0.02f);
+  for (auto& x : sa) x = make_scale<AScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
+  std::vector<bfloat16> bias(o.bias ? n : 0);
+  for (auto& x : bias) x = to_bfloat16(std::uniform_real_distribution<float>(-4.0f, 4.0f)(hipfuse_test::rng()));
+
+  hipfuse_test::device_buffer<Fp8> d_a(a_codes.size());
+  REQUIRE(platform::copy(d_a.get(), a_codes.data(), a_codes.size(), platform::copy_kind::host_to_device).ok());
+  hipfuse_test::device_buffer<AScale> d_sa(sa);
+  hipfuse_test::device_buffer<bfloat16> d_bias(std::max<std::size_t>(bias.size(), 1));
+  if (o.bias) d_bias.upload(bias);
+  hipfuse_test::device_buffer<bfloat16> d_c(static_cast<std::size_t>(m) * ldc);
+  d_c.poison();
+
+  block_scale_gemm_args<Fp8, ALayout, AScale, BLayout, BScale> args;
+  args.a = d_a.get();
+  args.lda = lda;
+  args.a_scale = {d_sa.get(), sa_ld};
+  args.b = {w.device.get(), k};
+  args.b_scale = w.device_scales.get();
+  args.bias = o.bias ? d_bias.get() : nullptr;
+  args.c = d_c.get();
+  args.ldc = ldc;
+  args.m = m;
+  args.n = n;
+  args.k = k;
+  const status s = block_scale_gemm(args);
+  INFO(s.message);
+  REQUIRE(s.ok());
+  const std::vector<bfloat16> c = d_c.download();
+
+  // Every element written, padding untouched, no NaN.
+  const std::uint16_t poison = hipfuse_test::device_buffer<bfloat16>::poison_value().bits;
+  std::size_t unwritten = 0, nans = 0, padding_written = 0;
+  for (int i = 0; i < m; ++i) {
+    for (std::int64_t j = 0; j < ldc; ++j) {
+      const bfloat16 v = c[static_cast<std::size_t>(i * ldc + j)];
+      if (j >= n) {
+        padding_written += v.bits != poison;
+      } else {
+        unwritten += v.bits == poison;
+        nans += std::isnan(to_float(v));
+      }
+    }
+  }
+  CHECK(unwritten == 0);
+  CHECK(nans == 0);
+  CHECK(padding_written == 0);
+
+  // Compare with float64: every element of small problems, a sample (corners, tile edges, random)
+  // of large ones.
+  const auto& spec = spec_of<Fp8>();
+  double decode[256];
+  for (int i = 0; i < 256; ++i) decode[i] = spec.decode(static_cast<std::uint8_t>(i));
+  auto a_at = [&](int r, int kk) { return decode[a_codes[static_cast<std::size_t>(r * lda + kk)]]; };
+  auto b_at = [&](int col, int kk) { return decode[w.codes[static_cast<std::size_t>(col) * k + kk]]; };
+  auto sa_at = [&](int r, int kb_) {
+    return scale_double(sa[static_cast<std::size_t>(row_major ? r * sa_ld + kb_ : kb_ * sa_ld + r)]);
+  };
+  auto sb_at = [&](int nb, int kb_) { return scale_double(w.scales[static_cast<std::size_t>(nb * kb + kb_)]); };
+  std::vector<std::pair<int, int>> points;
+  if (static_cast<std::int64_t>(m) * n <= 40000) {
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < n; ++j) points.push_back({i, j});
+  } else {
+    for (int i : {0, m / 2, m - 1})
+      for (int j : {0, 63, 64, 127, 128, n / 2, n - 1}) points.push_back({i, std::min(j, n - 1)});
+    std::uniform_int_distribution<int> ri(0, m - 1), rj(0, n - 1);
+    for (int t = 0; t < 3000; ++t) points.push_back({ri(hipfuse_test::rng()), rj(hipfuse_test::rng())});
+  }
+  std::vector<double> got, want;
+  for (auto [i, j] : points) {
+    double ref = hipfuse_test::gemm_reference_element(i, j, k, a_at, b_at, sa_at, sb_at);
+    if (o.bias) ref += to_float(bias[j]);
+    want.push_back(ref);
+    got.push_back(to_float(c[static_cast<std::size_t>(i * ldc + j)]));
+  }
+  const double err = hipfuse_test::relative_frobenius_error(got, want);
+  INFO("relative Frobenius error " << err << " over " << points.size() << " elements");
+  CHECK(err <= 1e-2);
+}
+
+template <class Fp8, class ALayout, class AScale, class BLayout, class BScale>
+void run_shapes(const std::vector<std::pair<int, int>>& nk, const std::vector<int>& ms, const options& o) {
+  for (auto [n, k] : nk) {
+    weight<Fp8, BLayout, BScale> w(n, k);
+    for (int m : ms) run_case<Fp8, ALayout, AScale, BLayout, BScale>(w, m, o);
+  }
+}
+
+// Small shapes for the host platform; the GPU runs them too.
+const std::vector<std::pair<int, int>> small_nk = {{16, 128}, {80, 256}, {200, 128}, {256, 384}};
+const std::vector<std::pair<int, int>> small_nk16 = {{16, 128}, {208, 256}};
+const std::vector<int> small_m = {1, 7, 17, 129};
+
+}  // namespace
+
+TEST_CASE("block-scale GEMM, fp32 scales row-major, standard B", "[gemm]") {
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float>(small_nk, small_m, {});
+}
+
+TEST_CASE("block-scale GEMM, bias and padded strides", "[gemm]") {
+  options o;
+  o.bias = true;
+  o.lda_pad = 32;
+  o.ldc_pad = 5;
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float>({{80, 256}}, {3, 40}, o);
+}
+
+TEST_CASE("block-scale GEMM, column-major A scales (stride M and align(M, 4))", "[gemm]") {
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{80, 256}}, {1, 7, 33}, {});
+  options o;
+  o.align4 = true;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{200, 128}}, {5, 18}, o);
+}
+
+TEST_CASE("block-scale GEMM, UE8M0 scales", "[gemm]") {
+  run_shapes<default_fp8, scale_row_major, ue8m0, b_standard, ue8m0>({{80, 256}}, {1, 30}, {});
+  run_shapes<default_fp8, scale_col_major, ue8m0, b_standard, ue8m0>({{16, 128}}, {20}, {});
+  run_shapes<default_fp8, scale_row_major, ue8m0, b_standard, float>({{16, 128}}, {20}, {});
+}
+
+TEST_CASE("block-scale GEMM, preshuffled B", "[gemm]") {
+  run_shapes<default_fp8, scale_row_major, float, b_preshuffled, float>(small_nk16, {1, 7, 129}, {});
+  options o;
+  o.bias = true;
+  run_shapes<default_fp8, scale_col_major, ue8m0, b_preshuffled, ue8m0>({{208, 256}}, {19}, o);
+}
+
+#if defined(HIPFUSE_PLATFORM_HOST)
+TEST_CASE("block-scale GEMM, e4m3fnuz operands on the host platform", "[gemm]") {
+  run_shapes<float8_e4m3fnuz, scale_row_major, float, b_standard, float>({{80, 256}}, {1, 20}, {});
+}
+#endif
+
+TEST_CASE("block-scale GEMM, DeepSeek-V3 shapes", "[gemm][deepseek]") {
+  if (!hipfuse_test::on_gpu) {
+    // The host platform runs one thread per block: a reduced N and K keeps CI fast.
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{264, 896}}, {1, 64}, {});
+    return;
+  }
+  const std::vector<std::pair<int, int>> nk = {{2112, 7168}, {24576, 1536}, {32768, 512},
+                                               {7168, 16384}, {4096, 7168}, {7168, 2048}};
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>(nk, {1, 7, 64, 129, 4096}, {});
+}
+
+TEST_CASE("preshuffle_b matches aiter's (16, 16) layout", "[gemm]") {
+  const int n = 48, k = 256;
+  const auto codes = random_codes<default_fp8>(static_cast<std::size_t>(n) * k);
+  hipfuse_test::device_buffer<default_fp8> d_b(codes.size()), d_out(codes.size());
+  REQUIRE(platform::copy(d_b.get(), codes.data(), codes.size(), platform::copy_kind::host_to_device).ok());
+  d_out.poison();
+  preshuffle_b_args<default_fp8> args{d_b.get(), k, d_out.get(), n, k};
+  REQUIRE(preshuffle_b(args).ok());
+  const auto out = d_out.download();
+  const auto want = shuffle_16x16(codes, n, k);
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) bad += out[i].bits != want[i];
+  CHECK(bad == 0);
+  // The host utility gives the same bytes.
+  std::vector<default_fp8> host_in(codes.size()), host_out(codes.size());
+  for (std::size_t i = 0; i < codes.size(); ++i) host_in[i].bits = codes[i];
+  preshuffle_b_host(preshuffle_b_args<default_fp8>{host_in.data(), k, host_out.data(), n, k});
+  bad = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) bad += host_out[i].bits != want[i];
+  CHECK(bad == 0);
+  // Bad shapes are refused.
+  CHECK(preshuffle_b(preshuffle_b_args<default_fp8>{d_b.get(), k, d_out.get(), 40, k}).code ==
+        status_code::invalid_shape);
+}
+
+TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[gemm][validation]") {
+  const int m = 8, n = 32, k = 256;
+  hipfuse_test::device_buffer<default_fp8> a(static_cast<std::size_t>(m) * k + 16), b(static_cast<std::size_t>(n) * k);
+  hipfuse_test::device_buffer<float> sa(static_cast<std::size_t>(m) * 2), sb(2);
+  hipfuse_test::device_buffer<bfloat16> c(static_cast<std::size_t>(m) * n);
+  using args_t = block_scale_gemm_args<default_fp8, scale_row_major, float, b_standard, float>;
+  auto good = [&] {
+    args_t p;
+    p.a = a.get();
+    p.lda = k;
+    p.a_scale = {sa.get(), 2};
+    p.b = {b.get(), k};
+    p.b_scale = sb.get();
+    p.c = c.get();
+    p.ldc = n;
+    p.m = m;
+    p.n = n;
+    p.k = k;
+    return p;
+  };
+  REQUIRE(can_implement(good()).ok());
+  struct bad_case {
+    const char* what;
+    status_code expected;
+    void (*edit)(args_t&);
+  };
+  const bad_case cases[] = {
+      {"a null", status_code::null_pointer, [](args_t& p) { p.a = nullptr; }},
+      {"a_scale null", status_code::null_pointer, [](args_t& p) { p.a_scale.ptr = nullptr; }},
+      {"b null", status_code::null_pointer, [](args_t& p) { p.b.ptr = nullptr; }},
+      {"b_scale null", status_code::null_pointer, [](args_t& p) { p.b_scale = nullptr; }},
+      {"c null", status_code::null_pointer, [](args_t& p) { p.c = nullptr; }},
+      {"m = 0", status_code::invalid_shape, [](args_t& p) { p.m = 0; }},
+      {"n < 0", status_code::invalid_shape, [](args_t& p) { p.n = -16; }},
+      {"k % 128", status_code::invalid_shape, [](args_t& p) { p.k = 192; }},
+      {"lda < k", status_code::invalid_stride, [](args_t& p) { p.lda = 128; }},
+      {"b.ld < k", status_code::invalid_stride, [](args_t& p) { p.b.ld = 128; }},
+      {"ldc < n", status_code::invalid_stride, [](args_t& p) { p.ldc = 31; }},
+      {"a_scale.ld < k/128", status_code::invalid_stride, [](args_t& p) { p.a_scale.ld = 1; }},
+      {"lda % 16", status_code::misaligned, [](args_t& p) { p.lda = 264; }},
+      {"a misaligned", status_code::misaligned, [](args_t& p) { p.a = p.a + 8; }},
+      {"c overlaps b_scale", status_code::overlap,
+       [](args_t& p) { p.c = reinterpret_cast<bfloat16*>(const_cast<float*>(p.b_scale)); }},
+  };
+  c.poison();
+  for (const bad_case& bc : cases) {
+    INFO(bc.what);
+    args_t p = good();
+    bc.edit(p);
+    const status s = block_scale_gemm(p);
+    INFO(s.message);
+    CHECK(s.code == bc.expected);
+    CHECK(!s.message.empty());
+  }
+  const auto out = c.download();
+  std::size_t written = 0;
+  for (const bfloat16& v : out) written += v.bits != hipfuse_test::device_buffer<bfloat16>::poison_value().bits;
+  CHECK(written == 0);
+
+  // Column-major scales need ld >= M.
+  block_scale_gemm_args<default_fp8, scale_col_major, float, b_standard, float> q;
+  q.a = a.get();
+  q.lda = k;
+  q.a_scale = {sa.get(), m - 1};
+  q.b = {b.get(), k};
+  q.b_scale = sb.get();
+  q.c = c.get();
+  q.ldc = n;
+  q.m = m;
+  q.n = n;
+  q.k = k;
+  CHECK(block_scale_gemm(q).code == status_code::invalid_stride);
+  // Preshuffled B needs N % 16 == 0.
+  block_scale_gemm_args<default_fp8, scale_row_major, float, b_preshuffled, float> r;
+  r.a = a.get();
+  r.lda = k;
+  r.a_scale = {sa.get(), 2};
+  r.b = {b.get(), k};
+  r.b_scale = sb.get();
+  r.c = c.get();
+  r.ldc = n;
+  r.m = m;
+  r.n = 24;
+  r.k = k;
+  CHECK(block_scale_gemm(r).code == status_code::invalid_shape);
+#if !defined(HIPFUSE_PLATFORM_HOST)
+  std::vector<bfloat16> host_c(static_cast<std::size_t>(m) * n);
+  args_t h = good();
+  h.c = host_c.data();
+  CHECK(block_scale_gemm(h).code == status_code::not_device_memory);
+#endif
+}
