@@ -3,7 +3,7 @@
 
   F.rms_norm pairs (DeepSeek MLA q/k of one [T,2112] buffer; Qwen3 per-head q/k), eager and torch.compile;
   a reference per-1x128 quantization bf16 -> e4m3fn (fp32 scales), eager and torch.compile;
-  RMSNorm followed by that quantization, eager and torch.compile;
+  F.rms_norm [T,7168] alone, and followed by that quantization, eager and torch.compile;
   torch._scaled_mm blockwise (1x128 activations x 128x128 weights, cuBLASLt) on the DeepSeek shapes.
 
 Timing: warm-up (which includes torch.compile), then a CUDA graph of many back-to-back calls that
@@ -179,6 +179,9 @@ def make_ops(torch):
         k = qkv[:, nq:nq + nk].view(t, QWEN_HEADS_KV, QWEN_HEAD_DIM)
         return F.rms_norm(q, (QWEN_HEAD_DIM,), wq, EPS), F.rms_norm(k, (QWEN_HEAD_DIM,), wk, EPS)
 
+    def rmsnorm(x, w):
+        return (F.rms_norm(x, (x.shape[-1],), w, EPS),)
+
     def group_quant(x):
         # amax per 1x128 group in fp32; scale = max(amax, eps) / fp8_max; q = x / scale, saturated.
         t, k = x.shape
@@ -191,7 +194,7 @@ def make_ops(torch):
     def rmsnorm_quant(x, w):
         return group_quant(F.rms_norm(x, (x.shape[-1],), w, EPS))
 
-    return {"qk_rmsnorm_mla": qk_rmsnorm_mla, "qk_rmsnorm_qwen3": qk_rmsnorm_qwen3,
+    return {"qk_rmsnorm_mla": qk_rmsnorm_mla, "qk_rmsnorm_qwen3": qk_rmsnorm_qwen3, "rmsnorm": rmsnorm,
             "group_quant": group_quant, "rmsnorm_quant": rmsnorm_quant}
 
 
@@ -213,6 +216,9 @@ def norm_quant_specs(torch):
                                         rnd(QWEN_HEAD_DIM, lo=0.5, hi=1.5)),
                              lambda t: 2 * t * (qk_q + qk_k) * 2 + 2 * QWEN_HEAD_DIM * 2,
                              lambda t: f"T={t} q32x128+k8x128"),
+        "rmsnorm": (lambda t: (rnd(t, HIDDEN), rnd(HIDDEN, lo=0.5, hi=1.5)),
+                    lambda t: 2 * t * HIDDEN * 2 + HIDDEN * 2,
+                    lambda t: f"T={t} K={HIDDEN}"),
         "group_quant": (lambda t: (rnd(t, HIDDEN, lo=-8.0, hi=8.0),),
                         lambda t: t * HIDDEN * 2 + t * HIDDEN + t * groups * 4,
                         lambda t: f"T={t} K={HIDDEN}"),

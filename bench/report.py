@@ -18,7 +18,7 @@ from collections import OrderedDict
 SCHEMA = "hipfuse-bench/1"
 # Dense FP8 tensor-core rates from the datasheets (TFLOPS): the ceiling for the GEMM plots.
 FP8_PEAK_TFLOPS = {"H100": 1979.0, "H200": 1979.0, "H800": 1979.0, "H20": 296.0}
-IMPL_ORDER = ["hipfuse", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
+IMPL_ORDER = ["hipfuse", "hipfuse in place", "hipfuse fused", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
 OP_TITLES = OrderedDict([
     ("copy", "Device-to-device copy (the memory ceiling)"),
     ("qk_rmsnorm_mla", "Fused QK RMSNorm, DeepSeek MLA: q [T,1536] + k [T,512] of a [T,2112] buffer, bf16"),
@@ -99,15 +99,15 @@ def op_table(op, rows):
     impls = sorted({r["impl"] for r in rows}, key=impl_key)
     shapes = OrderedDict()
     for r in sorted(rows, key=lambda r: (r.get("variant", ""), r.get("x", 0))):
-        shapes.setdefault((r.get("variant", ""), r.get("x", 0), r["shape"]), {})[r["impl"]] = r
+        shapes.setdefault((r.get("variant", ""), r.get("x", 0)), {})[r["impl"]] = r
     ours = "hipfuse" in impls
     head = ["shape"] + impls + (["speed-up vs best peer"] if ours and len(impls) > 1 else [])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (_, _, shape), by_impl in shapes.items():
-        cells = [shape] + [cell(by_impl[i], gemm) if i in by_impl else "" for i in impls]
+    for by_impl in shapes.values():
+        cells = [next(iter(by_impl.values()))["shape"]] + [cell(by_impl[i], gemm) if i in by_impl else "" for i in impls]
         if ours and len(impls) > 1:
             mine = by_impl.get("hipfuse", {}).get("time_us")
-            peers = [r["time_us"] for i, r in by_impl.items() if i != "hipfuse" and r.get("time_us")]
+            peers = [r["time_us"] for i, r in by_impl.items() if not i.startswith("hipfuse") and r.get("time_us")]
             cells.append(f"{min(peers) / mine:.2f}x" if mine and peers else "")
         lines.append("| " + " | ".join(cells) + " |")
     notes = sorted({f"{r['impl']} {r['shape']}: {r['note']}" for r in rows
@@ -138,7 +138,7 @@ def plot_op(plt, op, rows, out_dir, device_name):
                          if r["impl"] == impl and r.get("time_us"))
             if pts:
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
-                        linewidth=2.2 if impl == "hipfuse" else 1.4, label=impl)
+                        linewidth=2.2 if impl.startswith("hipfuse") else 1.4, label=impl)
         if gemm and peak:
             ax.axhline(peak, color="gray", linestyle="--", linewidth=1, label=f"FP8 dense peak {peak:.0f}")
         if not gemm:
