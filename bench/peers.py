@@ -279,52 +279,65 @@ def run_gemm(run, torch, ms):
     fp8 = torch.float8_e4m3fn
     checked_once = False
     for n, k in (GEMM_SHAPES_QUICK if run.args.quick else GEMM_SHAPES):
-        kb, nb = k // GROUP, (n + GROUP - 1) // GROUP
+        kb = k // GROUP
         for m in ms:
             shape = f"N={n} K={k} M={m}"
+            nb = (n + GROUP - 1) // GROUP
             set_bytes = m * k + n * k + m * n * 2 + m * kb * 4 + nb * kb * 4
             sets = rotating_sets(set_bytes, run.l2)
 
-            def make():
-                a = torch.empty(m, k, device="cuda").uniform_(-FP8_MAX / 2, FP8_MAX / 2).to(fp8)
-                w = torch.empty(n, k, device="cuda").uniform_(-FP8_MAX / 2, FP8_MAX / 2).to(fp8)
+            def make(mp, np_):
+                a = torch.empty(mp, k, device="cuda").uniform_(-FP8_MAX / 2, FP8_MAX / 2).to(fp8)
+                w = torch.empty(np_, k, device="cuda").uniform_(-FP8_MAX / 2, FP8_MAX / 2).to(fp8)
                 # A scales [M, K/128] stored K-block-major (strides (1, M)): the layout cuBLASLt reads.
-                sa = torch.empty(kb, m, device="cuda").uniform_(1e-3, 2e-3).t()
-                ws = torch.empty(nb, kb, device="cuda").uniform_(1e-3, 2e-3)
+                sa = torch.empty(kb, mp, device="cuda").uniform_(1e-3, 2e-3).t()
+                ws = torch.empty((np_ + GROUP - 1) // GROUP, kb, device="cuda").uniform_(1e-3, 2e-3)
                 return a, sa, w, ws
 
-            inputs = [make() for _ in range(sets)]
-
-            def mm(i):
-                a, sa, w, ws = inputs[i]
+            def scaled_mm(operands):
+                a, sa, w, ws = operands
                 return torch._scaled_mm(a, w.t(), scale_a=sa, scale_b=ws.t(), out_dtype=torch.bfloat16)
 
-            try:
-                out = mm(0)
-                torch.cuda.synchronize()
-            except Exception as e:
+            # cuBLASLt may refuse M not a multiple of 4 or N not a multiple of 128: then pad (as vLLM
+            # does for M), say so in the note, and still count only the useful M x N x K work.
+            attempts = [(m, n, "")]
+            mp, np_ = (m + 3) // 4 * 4, (n + GROUP - 1) // GROUP * GROUP
+            if (mp, np_) != (m, n):
+                attempts.append((mp, np_, f"padded to M={mp} N={np_} (cuBLASLt refused the exact shape)"))
+            inputs, out, pad_note, errors = None, None, "", []
+            for am, an, why in attempts:
+                try:
+                    inputs = [make(am, an) for _ in range(sets)]
+                    out = scaled_mm(inputs[0])
+                    torch.cuda.synchronize()
+                    pad_note = why
+                    break
+                except Exception as e:
+                    errors.append(f"{type(e).__name__}: {str(e).splitlines()[0][:160]}")
+                    inputs, out = None, None
+            if out is None:
                 run.skip("gemm_blockscale", "torch._scaled_mm", shape, "M", m,
-                         f"torch._scaled_mm blockwise threw {type(e).__name__}: {str(e).splitlines()[0][:200]}",
-                         variant=f"{n}x{k}")
-                del inputs
+                         "torch._scaled_mm blockwise threw " + " / then ".join(errors), variant=f"{n}x{k}")
                 continue
+            if errors:
+                log(f"    exact shape refused ({errors[0]}); {pad_note}")
             checked = False
-            note = ""
+            note = pad_note
             if not checked_once or m == 128:
                 # Relative Frobenius error against a float64 product of the dequantized operands.
                 a, sa, w, ws = inputs[0]
-                ad = a.double() * sa.double().repeat_interleave(GROUP, dim=1)[:, :k]
-                wd = w.double() * ws.double().repeat_interleave(GROUP, dim=0)[:n].repeat_interleave(GROUP, dim=1)[:, :k]
+                ad = a.double() * sa.double().repeat_interleave(GROUP, dim=1)
+                wd = w.double() * ws.double().repeat_interleave(GROUP, dim=0)[:w.shape[0]].repeat_interleave(GROUP, dim=1)
                 ref = ad @ wd.t()
                 err = ((out.double() - ref).norm() / ref.norm()).item()
                 checked = err <= 1e-2 and math.isfinite(err)
                 checked_once = True
-                note = f"rel. error {err:.2e}"
+                verdict = f"rel. error {err:.2e}" if checked else f"WRONG RESULT: rel. error {err:.2e} > 1e-2"
                 if not checked:
-                    note = f"WRONG RESULT: rel. error {err:.2e} > 1e-2"
-                    log(f"    {note}")
+                    log(f"    {verdict}")
+                note = "; ".join(x for x in (verdict, pad_note) if x)
                 del ad, wd, ref
-            t = run.time_launches(mm, sets)
+            t = run.time_launches(lambda i: scaled_mm(inputs[i]), sets)
             run.add("gemm_blockscale", "torch._scaled_mm", shape, "M", m, t, bytes_=set_bytes,
                     flops=2.0 * m * n * k, checked=checked, note=note, variant=f"{n}x{k}")
             del inputs, out
