@@ -267,7 +267,7 @@ def run_norm_quant(run, torch, wanted, tokens):
                     run.add(name, "torch.compile", label(t), "T", t, tm, bytes_=set_bytes, checked=checked, note=note)
                 except Exception as e:
                     run.skip(name, "torch.compile", label(t), "T", t, f"{type(e).__name__}: {str(e)[:200]}")
-            del inputs
+            inputs = None
             torch.cuda.empty_cache()
 
 
@@ -340,7 +340,7 @@ def run_gemm(run, torch, ms):
             t = run.time_launches(lambda i: scaled_mm(inputs[i]), sets)
             run.add("gemm_blockscale", "torch._scaled_mm", shape, "M", m, t, bytes_=set_bytes,
                     flops=2.0 * m * n * k, checked=checked, note=note, variant=f"{n}x{k}")
-            del inputs, out
+            inputs = out = None
             torch.cuda.empty_cache()
 
 
