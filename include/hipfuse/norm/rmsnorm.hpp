@@ -311,7 +311,21 @@ struct rmsnorm_rows {
     const bool in_second = r >= first.rows;
     const std::int64_t local = in_second ? r - first.rows : r;
     const bool active = local < (in_second ? second.rows : first.rows);
-    const row_view<T, OutT> row = active ? (in_second ? second.row(local) : first.row(local)) : row_view<T, OutT>{};
+    // Field by field: choosing between the two kernel arguments as whole objects takes their
+    // address, and AMD compilers then copy them to scratch memory.
+    row_set<T, OutT> set;
+    set.input = in_second ? second.input : first.input;
+    set.output = in_second ? second.output : first.output;
+    set.residual = in_second ? second.residual : first.residual;
+    set.weight = in_second ? second.weight : first.weight;
+    set.input_stride = in_second ? second.input_stride : first.input_stride;
+    set.output_stride = in_second ? second.output_stride : first.output_stride;
+    set.residual_stride = in_second ? second.residual_stride : first.residual_stride;
+    set.heads = in_second ? second.heads : first.heads;
+    set.n = in_second ? second.n : first.n;
+    set.eps = in_second ? second.eps : first.eps;
+    set.weight_offset = in_second ? second.weight_offset : first.weight_offset;
+    const row_view<T, OutT> row = active ? set.row(local) : row_view<T, OutT>{};
     row_functor f;
     const float inv_rms = f.load(row, lane, active, s);
     f.store(row, lane, active, inv_rms);

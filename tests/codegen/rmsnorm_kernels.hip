@@ -1,0 +1,38 @@
+// RMSNorm kernels compiled for gfx942 and gfx950 in the configurations the launchers pick for
+// the shapes that matter, read by test_rmsnorm_isa.cpp. The kernel template carries
+// __launch_bounds__(Config::block_threads).
+#include <hipfuse/norm/rmsnorm.hpp>
+
+namespace hipfuse_codegen {
+
+using hipfuse::bfloat16;
+
+template <class Arch>
+using mla_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 1536>::type;  // q: 1536, k_nope: 512
+template <class Arch>
+using head_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 128>::type;  // Qwen3 head_dim 128
+template <class Arch>
+using wide_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 8192>::type;  // a block per row
+template <class Arch>
+using stream_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 100000>::type;
+template <class Arch>
+using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuffles instead of rocPRIM
+
+}  // namespace hipfuse_codegen
+
+// Explicit instantiations live in a namespace enclosing hipfuse's.
+#define HIPFUSE_RMSNORM_INSTANCE(Policy, Config, Residual)                                                  \
+  template __global__ void hipfuse::rmsnorm_rows_kernel<Policy, hipfuse::bfloat16, hipfuse::bfloat16, Config, \
+                                                        Residual>(hipfuse::row_set<hipfuse::bfloat16>,        \
+                                                                  hipfuse::row_set<hipfuse::bfloat16>);
+
+#define HIPFUSE_RMSNORM_ARCH(Arch)                                                                          \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::mla_config<Arch>, false)                 \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::head_config<Arch>, false)                \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::wide_config<Arch>, true)                 \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse_codegen::native_policy<Arch>, hipfuse_codegen::wide_config<Arch>, false) \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::stream_config<Arch>, false)              \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse::row_scalar_config<Arch>, false)
+
+HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx942)
+HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx950)

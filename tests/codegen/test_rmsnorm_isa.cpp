@@ -1,0 +1,106 @@
+// RMSNorm's AMD code: 16-byte global loads and stores on the vector path, the reduction the
+// configuration calls for (lane-group shuffles without LDS or barriers for rows within a wave;
+// rocPRIM's DPP block reduction or hipfuse's shuffles + LDS for block rows), v_rsq_f32, no
+// scratch, and a trap in the kernel instantiated for the other arch.
+#include <catch2/catch.hpp>
+#include "isa.hpp"
+
+namespace {
+const std::string dir = HIPFUSE_ASM_DIR;
+
+// The one kernel of rmsnorm_kernels.<arch>.s compiled for `arch` whose mangled name has the
+// row_config fragment, the residual flag, and (or not) the native backend.
+isa::kernel only(const std::string& arch, const std::string& config, bool residual, bool native) {
+  std::vector<isa::kernel> found;
+  for (isa::kernel& k : isa::find(dir + "/rmsnorm_kernels." + arch + ".s",
+                                  {"rmsnorm_rows_kernel", "4arch6" + arch, config, residual ? "Lb1E" : "Lb0E"})) {
+    if ((k.name.find("7backend6native") != std::string::npos) == native) found.push_back(std::move(k));
+  }
+  REQUIRE(found.size() == 1);
+  return found.front();
+}
+
+const char* const archs[] = {"gfx942", "gfx950"};
+const std::string dpp = "row_bcast|row_shr|quad_perm|row_mirror|row_half_mirror";
+const std::string shuffle = "ds_bpermute_b32|ds_swizzle_b32|" + dpp;
+
+}  // namespace
+
+TEST_CASE("MLA rows (a wave per row, 8 vectors per lane) use 16-byte accesses and wave shuffles only",
+          "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    const isa::kernel k = only(arch, "row_configILi64ELi8ELi8ELi256E", false, false);
+    CHECK(k.count("global_load_dwordx4") >= 16);  // 8 input + 8 weight vectors per lane
+    CHECK(k.count("global_store_dwordx4") >= 8);
+    CHECK(k.count("ds_bpermute_b32") == 6);  // log2(64) butterfly steps
+    CHECK(k.contains("v_rsq_f32"));
+    CHECK_FALSE(k.contains("s_barrier"));
+    CHECK(k.lds_bytes == 0);
+    CHECK(k.scratch_bytes == 0);
+    CHECK(k.vgpr <= 128);
+    CHECK_FALSE(k.contains("s_trap"));
+  }
+}
+
+TEST_CASE("per-head rows (16 lanes per head of 128) reduce in 4 shuffle steps", "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    const isa::kernel k = only(arch, "row_configILi16ELi1ELi8ELi256E", false, false);
+    CHECK(k.contains("global_load_dwordx4"));
+    CHECK(k.contains("global_store_dwordx4"));
+    CHECK(k.count("ds_bpermute_b32") == 4);
+    CHECK_FALSE(k.contains("s_barrier"));
+    CHECK(k.scratch_bytes == 0);
+    CHECK(k.vgpr <= 64);
+  }
+}
+
+TEST_CASE("block rows use rocPRIM's DPP reduction (or hipfuse's shuffles + LDS with backend::native)",
+          "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    const isa::kernel rocprim = only(arch, "row_configILi256ELi8ELi8ELi256E", true, false);
+    CHECK(rocprim.count("global_load_dwordx4") >= 24);  // input, residual, weight
+    CHECK(rocprim.count("global_store_dwordx4") >= 16);  // residual, output
+    CHECK(rocprim.contains(dpp));
+    CHECK(rocprim.contains("s_barrier"));
+    CHECK(rocprim.lds_bytes > 0);
+    CHECK(rocprim.scratch_bytes == 0);
+    CHECK(rocprim.vgpr <= 128);
+
+    const isa::kernel native = only(arch, "row_configILi256ELi8ELi8ELi256E", false, true);
+    CHECK(native.contains("global_load_dwordx4"));
+    CHECK(native.count("ds_bpermute_b32") == 6);
+    CHECK(native.count("s_barrier") == 1);  // one barrier: every thread adds the wave sums itself
+    CHECK(native.lds_bytes == 16);          // 4 waves x one float
+    CHECK(native.scratch_bytes == 0);
+  }
+}
+
+TEST_CASE("streaming and scalar rows have no scratch; the scalar path loads single elements", "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    const isa::kernel stream = only(arch, "row_configILi512ELi0ELi8ELi512E", false, false);
+    CHECK(stream.contains("global_load_dwordx4"));
+    CHECK(stream.contains(shuffle));
+    CHECK(stream.scratch_bytes == 0);
+
+    const isa::kernel scalar = only(arch, "row_configILi64ELi0ELi1ELi256E", false, false);
+    CHECK_FALSE(scalar.contains("global_load_dwordx4"));
+    CHECK(scalar.contains("global_load_ushort"));
+    CHECK(scalar.scratch_bytes == 0);
+  }
+}
+
+TEST_CASE("an rmsnorm kernel instantiated for the other arch traps", "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    const std::string other = arch == std::string("gfx942") ? "gfx950" : "gfx942";
+    std::vector<isa::kernel> ks = isa::find(dir + "/rmsnorm_kernels." + arch + ".s", {"rmsnorm_rows_kernel", "4arch6" + other});
+    REQUIRE(ks.size() == 6);
+    for (const isa::kernel& k : ks) {
+      CHECK(k.contains("s_trap"));
+      CHECK_FALSE(k.contains("global_load_dwordx4"));
+    }
+  }
+}
