@@ -6,7 +6,8 @@
 #   docs/perf.md         the tables and plots with device, date and commit
 # Logs go to $OUT/bench when OUT is set (and the outputs are copied there too), else results/raw.
 #
-#   bench/run_all.sh [--quick] [--no-peers] [--no-build]
+#   bench/run_all.sh [--quick] [--no-peers] [--no-build] [--sanitize]
+# --no-peers keeps an earlier results/peers.json; --sanitize also runs scripts/sanitize.sh (needs Catch2).
 # Environment: HIPFUSE_BENCH_BUILD (build folder, default build-bench), HIPFUSE_BENCH_CMAKE_ARGS
 # (extra CMake arguments), HIPFUSE_BENCH_JOBS (build jobs, default nproc), HIPFUSE_BENCH_SKIP_PEERS=1 (same as --no-peers), PYTHON (default python3).
 set -euo pipefail
@@ -16,12 +17,14 @@ cd "$root"
 quick=()
 peers=${HIPFUSE_BENCH_SKIP_PEERS:-0}
 build=1
+sanitize=0
 for arg in "$@"; do
   case "$arg" in
+    --sanitize) sanitize=1 ;;
     --quick) quick=(--quick) ;;
     --no-peers) peers=1 ;;
     --no-build) build=0 ;;
-    *) echo "usage: $0 [--quick] [--no-peers] [--no-build]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--no-peers] [--no-build] [--sanitize]" >&2; exit 2 ;;
   esac
 done
 
@@ -63,7 +66,11 @@ if [ "$build" = 1 ]; then
 fi
 
 # 2. Our benchmarks, one process each, one after another (never two on the GPU at once).
-rm -f "$results"/*.json "$results"/*.png "$results"/summary.md
+for f in "$results"/*.json "$results"/*.png "$results"/summary.md; do
+  [ -e "$f" ] || continue
+  [ "$peers" = 1 ] && [ "$f" = "$results/peers.json" ] && continue
+  rm -f "$f"
+done
 failed=()
 for exe in "$build_dir"/bench/bench_*; do
   [ -x "$exe" ] && [ -f "$exe" ] || continue
@@ -94,7 +101,13 @@ else
   fi
 fi
 
-# 4. Tables, plots and docs/perf.md.
+# 4. Optionally the sanitizers (they refresh results/sanitize.md).
+if [ "$sanitize" = 1 ]; then
+  say "running scripts/sanitize.sh"
+  scripts/sanitize.sh >"$logs/sanitize.log" 2>&1 || { failed+=("sanitize.sh"); tail -n 15 "$logs/sanitize.log" >&2; }
+fi
+
+# 5. Tables, plots and docs/perf.md.
 say "writing the report"
 "$python" bench/report.py --results "$results" --docs docs/perf.md --amd "$results/amd_report.md" \
   --sanitize "$results/sanitize.md" >"$logs/report.log" 2>&1 || { failed+=("report.py"); tail -n 15 "$logs/report.log" >&2; }
