@@ -39,6 +39,18 @@ struct shared_tiles {
   alignas(16) std::uint8_t b[Shape::stages][Shape::b_tile_bytes];
 };
 
+// value of lane src of the wave (the row-scale exchange of the promotion).
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float lane_value(float value, int src) {
+#if defined(HIPFUSE_PLATFORM_HIP)
+  return __shfl(value, src);
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  return __shfl_sync(0xFFFFFFFFu, value, src);
+#else
+  (void)src;
+  return value;
+#endif
+}
+
 // Reads the A (IsA) or B fragment a lane holds of the atom-sized sub-tile at (row0, k0) of a
 // shared tile, following the atom's coordinate map.
 template <class Atom, bool IsA>
@@ -77,10 +89,15 @@ struct block_scale_gemm_pipeline {
   static constexpr int a_per_thread = (a_chunks + threads - 1) / threads;
   static constexpr int b_per_thread = (b_chunks + threads - 1) / threads;
   static constexpr int rm = Shape::repeat_m, rn = Shape::repeat_n;
+  // Row scales: lane l loads the scale of row l % atom::m of each repeat, one k block ahead with
+  // the tiles; a lane then takes its C rows' scales from those lanes by shuffle (rm loads per lane
+  // instead of rm·c_per_lane, and no shared memory). The one-lane host atom reads them directly.
+  static constexpr bool shuffle_scales = !atom::scaled && atom::lanes >= atom::m;
 
   struct staged {
     chunk a[a_per_thread];
     chunk b[b_per_thread];
+    float a_scale[rm];
   };
 
   // Global -> registers for k block kb. Rows past M or N read as zero.
@@ -106,10 +123,19 @@ HIPFUSE_GEMM_UNROLL
             reinterpret_cast<const std::uint32_t*>(b_bytes + b_layout::chunk_offset(n0 + row, k, p.b.ld, p.k)));
       }
     }
+    if constexpr (shuffle_scales) {
+      const int warp_row0 = (tid / atom::lanes / Shape::warps_n) * Shape::warp_m;
+HIPFUSE_GEMM_UNROLL
+      for (int i = 0; i < rm; ++i) {
+        const int row = m0 + warp_row0 + i * atom::m + (tid % atom::lanes) % atom::m;
+        s.a_scale[i] = row < p.m ? scale_value(p.a_scale.at(row, kb)) : 0.0f;
+      }
+    }
   }
 
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void store(const staged& s, std::uint8_t* a_tile, std::uint8_t* b_tile,
-                                                      int tid) {
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void store(const staged& s, shared_tiles<Shape>& smem, int stage, int tid) {
+    std::uint8_t* a_tile = smem.a[stage];
+    std::uint8_t* b_tile = smem.b[stage];
 HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < a_per_thread; ++j) {
       const int i = tid + j * threads;
@@ -148,7 +174,10 @@ HIPFUSE_GEMM_UNROLL
 
     staged s;
     fetch(p, m0, n0, 0, tid, s);
-    store(s, smem.a[0], smem.b[0], tid);
+    store(s, smem, 0, tid);
+    float a_scale[rm];
+HIPFUSE_GEMM_UNROLL
+    for (int i = 0; i < rm; ++i) a_scale[i] = s.a_scale[i];
     platform::block_barrier();
 
     for (int kb = 0; kb < kblocks; ++kb) {
@@ -165,8 +194,13 @@ HIPFUSE_GEMM_UNROLL
         for (int i = 0; i < rm; ++i)
 HIPFUSE_GEMM_UNROLL
           for (int e = 0; e < atom::c_per_lane; ++e) {
-            const int row = m0 + warp_row0 + i * atom::m + atom::c_coord(lane, e).row;
-            row_scale[i][e] = row < p.m ? scale_value(p.a_scale.at(row, kb)) : 0.0f;
+            const int row = atom::c_coord(lane, e).row;
+            if constexpr (shuffle_scales) {
+              row_scale[i][e] = lane_value(a_scale[i], row);
+            } else {
+              const int r = m0 + warp_row0 + i * atom::m + row;
+              row_scale[i][e] = r < p.m ? scale_value(p.a_scale.at(r, kb)) : 0.0f;
+            }
           }
         const float col_scale = scale_value(b_scale_row[kb]);
 
@@ -183,7 +217,11 @@ HIPFUSE_GEMM_UNROLL
             }
       }
 
-      if (more) store(s, smem.a[(kb + 1) % Shape::stages], smem.b[(kb + 1) % Shape::stages], tid);
+      if (more) {
+        store(s, smem, (kb + 1) % Shape::stages, tid);
+HIPFUSE_GEMM_UNROLL
+        for (int i = 0; i < rm; ++i) a_scale[i] = s.a_scale[i];
+      }
       platform::block_barrier();
     }
 
