@@ -19,6 +19,7 @@ import math
 import os
 import statistics
 import sys
+import time
 
 # Shapes shared with the C++ benchmarks (bench/shapes.hpp): keep the two in step.
 TOKENS = [1, 16, 128, 1024, 4096, 16384, 65536]
@@ -45,6 +46,8 @@ def parse_args():
     p.add_argument("--repeats", type=int, default=15)
     p.add_argument("--only", default="", help="comma-separated op names to run (default: all)")
     p.add_argument("--no-compile", action="store_true", help="skip the torch.compile peers")
+    p.add_argument("--budget-s", type=float, default=270.0,
+                   help="after this many seconds the remaining torch.compile peers are skipped (noted)")
     return p.parse_args()
 
 
@@ -76,6 +79,8 @@ class Runner:
         if state:
             self.device["state"] = state
         self.results = []
+        self.started = time.monotonic()
+        self.copy_gbs = 0.0
         self.notes = [f"torch {torch.__version__}"]
         try:
             import triton
@@ -150,6 +155,34 @@ class Runner:
                              "gbs": 0.0, "tflops": 0.0, "timing": "none", "launches": 0, "samples": 0,
                              "checked": False, "note": note})
         log(f"  {op:22s} {impl:16s} {shape:26s} skipped: {note}")
+
+    def save(self, final=False):
+        """Writes what has been measured so far: a run cut short still leaves its results."""
+        import json
+        doc = {
+            "schema": "hipfuse-bench/1",
+            "suite": "peers",
+            "source": "torch",
+            "commit": self.args.commit,
+            "date": self.args.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "device": self.device,
+            "copy_gbs": self.copy_gbs,
+            "method": "median over repeats of (GPU time of a CUDA graph of back-to-back calls) / calls; inputs "
+                      "rotate over sets totalling >= 2x L2; fresh random inputs",
+            "notes": self.notes + ([] if final else ["incomplete: the run stopped early"]),
+            "results": self.results,
+        }
+        text = json.dumps(doc, indent=1)
+        if self.args.out:
+            with open(self.args.out, "w") as f:
+                f.write(text + "\n")
+            if final:
+                log(f"[peers] wrote {self.args.out}")
+        elif final:
+            print(text)
+
+    def over_budget(self):
+        return time.monotonic() - self.started > self.args.budget_s
 
     def measure_copy(self, nbytes=1 << 30):
         torch = self.torch
@@ -243,16 +276,18 @@ def run_norm_quant(run, torch, wanted, tokens):
             inputs = [make(t) for _ in range(sets)]
             checked = False
             note = ""
-            if compiled is not None:
+            if compiled is not None and not run.over_budget():
                 # torch.compile must compute what eager computes (a wrong peer must not look fast).
                 try:
                     a, b = fn(*inputs[0]), compiled(*inputs[0])
                     for x, y in zip(a, b):
                         if x.dtype == torch.float8_e4m3fn:
+                            # Inductor may skip an intermediate bf16 rounding: allow one fp8 step.
                             x, y = x.float(), y.float()
-                            mismatch = (x != y).float().mean().item()
+                            step = 0.126 * torch.maximum(x.abs(), y.abs()) + 2.0 ** -9
+                            mismatch = ((x - y).abs() > step).float().mean().item()
                             if mismatch > 1e-3:
-                                raise RuntimeError(f"fp8 codes differ in {mismatch:.2%} of elements")
+                                raise RuntimeError(f"fp8 codes differ by more than one step in {mismatch:.2%}")
                         else:
                             torch.testing.assert_close(y, x, rtol=1.6e-2, atol=1e-2)
                     checked = True
@@ -261,7 +296,10 @@ def run_norm_quant(run, torch, wanted, tokens):
                     log(f"    {note}")
             run.add(name, "torch", label(t), "T", t, run.time_launches(lambda i: fn(*inputs[i]), sets),
                     bytes_=set_bytes, checked=False)
-            if compiled is not None:
+            if compiled is not None and run.over_budget():
+                run.skip(name, "torch.compile", label(t), "T", t,
+                         f"skipped: the peers' time budget ({run.args.budget_s:.0f} s) was spent")
+            elif compiled is not None:
                 try:
                     tm = run.time_launches(lambda i: compiled(*inputs[i]), sets)
                     run.add(name, "torch.compile", label(t), "T", t, tm, bytes_=set_bytes, checked=checked, note=note)
@@ -269,6 +307,7 @@ def run_norm_quant(run, torch, wanted, tokens):
                     run.skip(name, "torch.compile", label(t), "T", t, f"{type(e).__name__}: {str(e)[:200]}")
             inputs = None
             torch.cuda.empty_cache()
+        run.save()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -364,32 +403,11 @@ def main():
     run = Runner(torch, args)
     run.measure_copy()
     wanted = set(filter(None, args.only.split(",")))
-    tokens = TOKENS_QUICK if args.quick else TOKENS
-    run_norm_quant(run, torch, wanted, tokens)
     if not wanted or "gemm_blockscale" in wanted:
         run_gemm(run, torch, GEMM_M_QUICK if args.quick else GEMM_M)
-
-    doc = {
-        "schema": "hipfuse-bench/1",
-        "suite": "peers",
-        "source": "torch",
-        "commit": args.commit,
-        "date": args.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "device": run.device,
-        "copy_gbs": run.copy_gbs,
-        "method": "median over repeats of (GPU time of a CUDA graph of back-to-back calls) / calls; inputs rotate "
-                  "over sets totalling >= 2x L2; fresh random inputs",
-        "notes": run.notes,
-        "results": run.results,
-    }
-    import json
-    text = json.dumps(doc, indent=1)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
-        log(f"[peers] wrote {args.out}")
-    else:
-        print(text)
+        run.save()
+    run_norm_quant(run, torch, wanted, TOKENS_QUICK if args.quick else TOKENS)
+    run.save(final=True)
     return 0
 
 
