@@ -84,7 +84,7 @@ def cell(r, gemm):
     us = r["time_us"]
     text = f"{us:.2f} µs" if us < 100 else f"{us:.0f} µs"
     if gemm:
-        text += f" · {r['tflops']:.0f} TFLOPS"
+        text += f" · {r['tflops']:.1f} TFLOPS" if r["tflops"] < 10 else f" · {r['tflops']:.0f} TFLOPS"
     elif r.get("gbs"):
         pct = 100.0 * r["gbs"] / r["copy_gbs"] if r.get("copy_gbs") else 0.0
         text += f" · {r['gbs']:.0f} GB/s · {pct:.0f}%"
@@ -98,7 +98,8 @@ def op_table(op, rows):
     gemm = is_gemm(rows)
     impls = sorted({r["impl"] for r in rows}, key=impl_key)
     shapes = OrderedDict()
-    for r in sorted(rows, key=lambda r: (r.get("variant", ""), r.get("x", 0))):
+    variants = list(OrderedDict.fromkeys(r.get("variant", "") for r in rows))  # in the order they were run
+    for r in sorted(rows, key=lambda r: (variants.index(r.get("variant", "")), r.get("x", 0))):
         shapes.setdefault((r.get("variant", ""), r.get("x", 0)), {})[r["impl"]] = r
     ours = "hipfuse" in impls
     head = ["shape"] + impls + (["speed-up vs best peer"] if ours and len(impls) > 1 else [])
