@@ -1,0 +1,200 @@
+// The block-scale GEMM kernels compile to the intended matrix instructions on gfx942 and gfx950,
+// with no scratch and LDS within each arch's budget; and a static census of the main loop (one
+// iteration = one 128-k block) prints the matrix instructions, loads, LDS traffic and waits per
+// block together with a projection of which unit bounds it (docs/perf.md keeps the output).
+#include <catch2/catch.hpp>
+#include <iostream>
+#include <map>
+#include <set>
+#include <sstream>
+#include "isa.hpp"
+
+namespace {
+const std::string dir = HIPFUSE_ASM_DIR;
+
+struct census {
+  int mfma = 0, global_loads = 0, scalar_loads = 0, lds_reads = 0, lds_writes = 0, lds_permutes = 0, waits = 0,
+      barriers = 0, instructions = 0;
+  int lds_read_bytes = 0, lds_write_bytes = 0;
+};
+
+int access_bytes(const std::string& op) {
+  if (op.find("b128") != std::string::npos) return 16;
+  if (op.find("b96") != std::string::npos) return 12;
+  if (op.find("read2_b64") != std::string::npos || op.find("write2_b64") != std::string::npos) return 16;
+  if (op.find("b64") != std::string::npos || op.find("read2_b32") != std::string::npos ||
+      op.find("write2_b32") != std::string::npos)
+    return 8;
+  if (op.find("b32") != std::string::npos) return 4;
+  if (op.find("b16") != std::string::npos || op.find("u16") != std::string::npos) return 2;
+  return 1;
+}
+
+// The loop (LLVM's "Loop: Header=BBx_y" annotations) holding the most matrix instructions: the
+// main loop over 128-k blocks; everything else in the kernel runs once.
+census main_loop_census(const isa::kernel& k) {
+  std::istringstream in(k.body);
+  std::string line, current;
+  std::map<std::string, census> loops;
+  const std::regex header_re(R"(^\.(LBB\d+_\d+):.*Loop Header: Depth=1)");
+  const std::regex member_re(R"(^\.LBB\d+_\d+:.*in Loop: Header=(BB\d+_\d+) Depth=1)");
+  const std::regex label_re(R"(^\.LBB\d+_\d+:)");
+  std::smatch m;
+  while (std::getline(in, line)) {
+    if (std::regex_search(line, m, header_re)) {
+      current = std::string(m[1]).substr(1);
+      continue;
+    }
+    if (std::regex_search(line, m, member_re)) {
+      current = m[1];
+      continue;
+    }
+    if (std::regex_search(line, label_re)) {
+      current.clear();
+      continue;
+    }
+    if (current.empty() || line.empty() || line[0] != '\t' || line[1] == '.' || line[1] == ';') continue;
+    census& c = loops[current];
+    std::istringstream words(line);
+    std::string op;
+    words >> op;
+    ++c.instructions;
+    if (op.rfind("v_mfma", 0) == 0) ++c.mfma;
+    if (op.rfind("global_load", 0) == 0 || op.rfind("buffer_load", 0) == 0) ++c.global_loads;
+    if (op.rfind("s_load", 0) == 0 || op.rfind("s_buffer_load", 0) == 0) ++c.scalar_loads;
+    if (op.rfind("ds_read", 0) == 0) ++c.lds_reads, c.lds_read_bytes += access_bytes(op);
+    if (op.rfind("ds_write", 0) == 0) ++c.lds_writes, c.lds_write_bytes += access_bytes(op);
+    if (op.rfind("ds_bpermute", 0) == 0 || op.rfind("ds_permute", 0) == 0 || op.rfind("ds_swizzle", 0) == 0)
+      ++c.lds_permutes;
+    if (op.rfind("s_waitcnt", 0) == 0) ++c.waits;
+    if (op == "s_barrier") ++c.barriers;
+  }
+  census best;
+  for (const auto& [name, c] : loops)
+    if (c.mfma > best.mfma) best = c;
+  return best;
+}
+
+bool is_gemm(const isa::kernel& k, const std::string& arch) {
+  return k.name.find("block_scale_gemm_kernel") != std::string::npos &&
+         k.name.find("arch" + std::to_string(arch.size()) + arch) != std::string::npos;
+}
+
+isa::kernel pick(const std::string& arch, bool small, const std::string& b_layout, bool ue8m0) {
+  std::vector<isa::kernel> found;
+  for (isa::kernel& k : isa::load(dir + "/gemm_kernels." + arch + ".s")) {
+    if (!is_gemm(k, arch)) continue;
+    if ((k.name.find("Lb1E") != std::string::npos) != small) continue;
+    if (k.name.find(b_layout) == std::string::npos) continue;
+    if ((k.name.find("ue8m0") != std::string::npos) != ue8m0) continue;
+    found.push_back(std::move(k));
+  }
+  REQUIRE(found.size() == 1);
+  return found.front();
+}
+
+// Matrix-unit cycles per instruction (one SIMD), from the dense FP8 peaks: MI300X 2615 TFLOPS over
+// 304 CUs × 4 SIMDs × 2.1 GHz = 512 MAC/clk/SIMD; MI355X 5033 TFLOPS over 256 × 4 × 2.4 GHz = 1024.
+int mfma_cycles(const std::string& arch, const isa::kernel& k) {
+  const int macs_per_clock = arch == "gfx942" ? 512 : 1024;
+  int macs = 0;
+  if (k.contains("v_mfma_f32_32x32x16_fp8_fp8")) macs = 32 * 32 * 16;
+  if (k.contains("v_mfma_f32_16x16x32_fp8_fp8")) macs = 16 * 16 * 32;
+  if (k.contains("v_mfma(_scale)?_f32_32x32x64_f8f6f4")) macs = 32 * 32 * 64;
+  if (k.contains("v_mfma(_scale)?_f32_16x16x128_f8f6f4")) macs = 16 * 16 * 128;
+  return macs / macs_per_clock;
+}
+
+void report(const std::string& label, const std::string& arch, const isa::kernel& k, const census& c) {
+  const int waves = k.max_workgroup / 64;
+  // Per CU and 128-k block, with one workgroup resident (LDS-limited): the matrix unit does
+  // waves × mfma × cycles over 4 SIMDs; LDS moves waves × 64 lanes × bytes at 128 B/clk.
+  const double matrix = static_cast<double>(waves) * c.mfma * mfma_cycles(arch, k) / 4.0;
+  const double lds = static_cast<double>(waves) * 64.0 * (c.lds_read_bytes + c.lds_write_bytes) / 128.0;
+  std::cout << "| " << label << " | " << arch << " | " << k.vgpr << " | " << k.agpr << " | " << k.sgpr << " | "
+            << k.lds_bytes << " | " << k.scratch_bytes << " | " << k.waves_per_simd() << " | " << c.mfma << " | "
+            << c.global_loads << " | " << c.scalar_loads << " | " << c.lds_reads << " (" << c.lds_read_bytes
+            << " B) | " << c.lds_writes << " (" << c.lds_write_bytes << " B) | " << c.lds_permutes << " | " << c.waits
+            << " | " << c.barriers << " | " << matrix << " | " << lds << " |\n";
+}
+
+}  // namespace
+
+TEST_CASE("gfx942 GEMM kernels use the fp8 MFMA, no scratch, LDS within 64 KiB", "[gemm][codegen]") {
+  const isa::kernel big = pick("gfx942", false, "b_standard", false);
+  const isa::kernel small = pick("gfx942", true, "b_standard", false);
+  const isa::kernel pre = pick("gfx942", false, "b_preshuffled", false);
+  CHECK(big.contains("v_mfma_f32_32x32x16_fp8_fp8"));
+  CHECK(pre.contains("v_mfma_f32_32x32x16_fp8_fp8"));
+  CHECK(small.contains("v_mfma_f32_16x16x32_fp8_fp8"));
+  for (const isa::kernel* k : {&big, &small, &pre}) {
+    INFO(k->name);
+    CHECK(k->scratch_bytes == 0);
+    CHECK(k->lds_bytes <= 64 * 1024);
+    CHECK_FALSE(k->contains("s_trap"));
+    CHECK_FALSE(k->contains("f8f6f4"));
+    CHECK(k->contains("global_load_dwordx4"));
+  }
+  // 128x128 tile, 2x2 waves of 64x64: 2x2 atoms of 32x32 over 8 k-steps per 128-k block.
+  CHECK(main_loop_census(big).mfma == 32);
+  CHECK(main_loop_census(pre).mfma == 32);
+}
+
+TEST_CASE("gfx950 GEMM kernels use f8f6f4 MFMA, the scaled MFMA with UE8M0 scales", "[gemm][codegen]") {
+  const isa::kernel big = pick("gfx950", false, "b_standard", false);
+  const isa::kernel small = pick("gfx950", true, "b_standard", false);
+  const isa::kernel scaled = pick("gfx950", false, "b_standard", true);
+  const isa::kernel scaled_small = pick("gfx950", true, "b_standard", true);
+  const isa::kernel pre = pick("gfx950", false, "b_preshuffled", false);
+  CHECK(big.contains("v_mfma_f32_32x32x64_f8f6f4"));
+  CHECK_FALSE(big.contains("v_mfma_scale"));
+  CHECK(pre.contains("v_mfma_f32_32x32x64_f8f6f4"));
+  CHECK(small.contains("v_mfma_f32_16x16x128_f8f6f4"));
+  CHECK(scaled.contains("v_mfma_scale_f32_32x32x64_f8f6f4"));
+  CHECK(scaled_small.contains("v_mfma_scale_f32_16x16x128_f8f6f4"));
+  for (const isa::kernel* k : {&big, &small, &scaled, &scaled_small, &pre}) {
+    INFO(k->name);
+    CHECK(k->scratch_bytes == 0);
+    CHECK(k->lds_bytes <= 160 * 1024);
+    CHECK_FALSE(k->contains("s_trap"));
+    CHECK_FALSE(k->contains("_fp8_fp8"));
+  }
+  // 2x2 atoms of 32x32x64 over 2 k-steps per 128-k block.
+  CHECK(main_loop_census(big).mfma == 8);
+  CHECK(main_loop_census(scaled).mfma == 8);
+  // The hardware-scaled path has no fp32 promotion: fewer VALU instructions per block.
+  CHECK(main_loop_census(scaled).instructions < main_loop_census(big).instructions);
+}
+
+TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]") {
+  std::cout << "\n| kernel | arch | VGPR | AGPR | SGPR | LDS B | scratch B | waves/SIMD | MFMA | global loads | "
+               "scalar loads | LDS reads | LDS writes | LDS permutes | waits | barriers | matrix clk/CU | LDS clk/CU |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  struct row {
+    const char* label;
+    const char* arch;
+    bool small;
+    const char* b;
+    bool ue8m0;
+  };
+  const row rows[] = {
+      {"128x128 fp32 scales", "gfx942", false, "b_standard", false},
+      {"128x128 preshuffled B", "gfx942", false, "b_preshuffled", false},
+      {"16x64 small M", "gfx942", true, "b_standard", false},
+      {"128x128 fp32 scales", "gfx950", false, "b_standard", false},
+      {"128x128 UE8M0 (scaled MFMA)", "gfx950", false, "b_standard", true},
+      {"128x128 preshuffled B", "gfx950", false, "b_preshuffled", false},
+      {"16x64 small M", "gfx950", true, "b_standard", false},
+      {"16x64 small M UE8M0", "gfx950", true, "b_standard", true},
+  };
+  for (const row& r : rows) {
+    const isa::kernel k = pick(r.arch, r.small, r.b, r.ue8m0);
+    report(r.label, r.arch, k, main_loop_census(k));
+  }
+  // gfx942, 128x128 tile: the matrix unit, not LDS, bounds a 128-k block (static projection).
+  const isa::kernel k = pick("gfx942", false, "b_standard", false);
+  const census c = main_loop_census(k);
+  const double matrix = 4.0 * c.mfma * mfma_cycles("gfx942", k) / 4.0;
+  const double lds = 4.0 * 64.0 * (c.lds_read_bytes + c.lds_write_bytes) / 128.0;
+  CHECK(matrix > lds);
+}
