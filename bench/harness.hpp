@@ -232,10 +232,12 @@ inline double median_of(std::vector<double> v) {
   return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 
-// Times launch(set, stream) for set = 0, 1, ... (mod sets). launch returns a hipfuse::status or
-// cudaError_t-compatible bool through ok(); it must only enqueue work on the stream.
+// Times launch(set, stream) for set = 0, 1, ... (mod sets). launch returns a hipfuse::status and
+// must only enqueue work on the stream (it is captured into a graph).
 template <class Launch>
 timing time_launches(Launch&& launch, int sets, const options& opt, double target_sample_us = 2000.0) {
+  // The inputs were filled on the legacy default stream, which a non-blocking stream does not wait for.
+  HIPFUSE_BENCH_CHECK(cudaDeviceSynchronize());
   cudaStream_t stream;
   HIPFUSE_BENCH_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   cudaEvent_t start, stop;
