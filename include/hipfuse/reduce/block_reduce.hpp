@@ -15,6 +15,7 @@
 #include "../platform/thread.hpp"
 #include "../platform/warp.hpp"
 #include "../policy.hpp"
+#include "group_reduce.hpp"
 
 #if defined(HIPFUSE_PLATFORM_HIP)
 #include <rocprim/block/block_reduce.hpp>
@@ -24,18 +25,21 @@
 
 namespace hipfuse {
 
+namespace detail {
+struct plus_f {
+  template <class T>
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T operator()(T a, T b) const {
+    return a + b;
+  }
+};
+}  // namespace detail
+
 // Sum over groups of Width consecutive lanes of one wave (Width a power of two, at most the wave
 // size); every lane gets its group's sum. All lanes of the wave must call it, so lanes without
 // work contribute zero instead of returning early.
 template <class Policy, int Width, class T>
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE T group_sum(T value) {
-  static_assert(Width >= 1 && (Width & (Width - 1)) == 0, "group width must be a power of two");
-  static_assert(Width <= Policy::wave_size, "a lane group lies within one wave: use block_reduce for more lanes");
-#if defined(HIPFUSE_DEVICE_PASS)
-HIPFUSE_UNROLL
-  for (int mask = Width / 2; mask > 0; mask /= 2) value += platform::shuffle_xor(value, mask, Width);
-#endif
-  return value;
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T group_sum(T value) {
+  return group_reduce<Policy, Width>(value, detail::plus_f{});
 }
 
 namespace detail {
