@@ -1,0 +1,142 @@
+// Host-only checks of the launchers' decisions: the overlap test between strided views (exact
+// for equal strides, never missing an overlap otherwise) and the configuration chosen per arch
+// and row length.
+#include <catch2/catch.hpp>
+#include <random>
+#include <set>
+#include <hipfuse/norm/rmsnorm_launch.hpp>
+
+using namespace hipfuse;
+
+namespace {
+
+std::set<std::uint64_t> bytes_of(const detail::strided_region& r) {
+  std::set<std::uint64_t> s;
+  for (std::int64_t i = 0; i < r.rows; ++i)
+    for (std::int64_t b = 0; b < r.row_bytes; ++b) s.insert(r.base + static_cast<std::uint64_t>(i * r.stride_bytes + b));
+  return s;
+}
+
+bool brute_overlap(const detail::strided_region& a, const detail::strided_region& b) {
+  const auto sa = bytes_of(a);
+  for (std::uint64_t x : bytes_of(b))
+    if (sa.count(x)) return true;
+  return false;
+}
+
+struct shape {
+  int row_threads, vecs_per_thread, vec, block_threads;
+};
+
+template <class Arch, class T>
+shape chosen(std::int64_t n, bool vector_path = true) {
+  shape out{};
+  const status s = detail::with_row_config<Arch, T>(n, vector_path, [&](auto config) {
+    using C = decltype(config);
+    out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+    return status::success();
+  });
+  REQUIRE(s.ok());
+  return out;
+}
+
+bool operator==(const shape& a, const shape& b) {
+  return a.row_threads == b.row_threads && a.vecs_per_thread == b.vecs_per_thread && a.vec == b.vec &&
+         a.block_threads == b.block_threads;
+}
+
+std::ostream& operator<<(std::ostream& os, const shape& s) {
+  return os << "{" << s.row_threads << ", " << s.vecs_per_thread << ", " << s.vec << ", " << s.block_threads << "}";
+}
+
+}  // namespace
+
+TEST_CASE("strided overlap: exact for equal strides, conservative otherwise", "[rmsnorm]") {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> base(1000, 1200), rows(1, 5), row_bytes(1, 24), extra(0, 24);
+  int equal_cases = 0, overlapping = 0;
+  for (int i = 0; i < 20000; ++i) {
+    detail::strided_region a{static_cast<std::uintptr_t>(base(rng)), rows(rng), row_bytes(rng), 0};
+    detail::strided_region b{static_cast<std::uintptr_t>(base(rng)), rows(rng), row_bytes(rng), 0};
+    a.stride_bytes = a.row_bytes + extra(rng);
+    b.stride_bytes = i % 2 ? a.stride_bytes : b.row_bytes + extra(rng);
+    if (b.row_bytes > b.stride_bytes) b.row_bytes = b.stride_bytes;
+    const bool truth = brute_overlap(a, b);
+    const bool got = detail::regions_overlap(a, b);
+    overlapping += truth;
+    INFO("a: " << a.base << " rows " << a.rows << " x " << a.row_bytes << " stride " << a.stride_bytes << "; b: "
+               << b.base << " rows " << b.rows << " x " << b.row_bytes << " stride " << b.stride_bytes);
+    if (a.stride_bytes == b.stride_bytes) {
+      ++equal_cases;
+      REQUIRE(got == truth);
+      REQUIRE(detail::regions_overlap(b, a) == truth);
+    } else if (truth) {
+      REQUIRE(got);
+    }
+  }
+  CHECK(equal_cases > 5000);
+  CHECK(overlapping > 1000);
+  CHECK(overlapping < 19000);
+}
+
+TEST_CASE("MLA q and k_nope views of one buffer do not overlap; widened q does", "[rmsnorm]") {
+  const auto q = detail::region_of(reinterpret_cast<const bfloat16*>(4096), 65536, 1536, 2112);
+  const auto k = detail::region_of(reinterpret_cast<const bfloat16*>(4096) + 1536, 65536, 512, 2112);
+  const auto q_wide = detail::region_of(reinterpret_cast<const bfloat16*>(4096), 65536, 1537, 2112);
+  const auto pe = detail::region_of(reinterpret_cast<const bfloat16*>(4096) + 2048, 65536, 64, 2112);
+  CHECK_FALSE(detail::regions_overlap(q, k));
+  CHECK_FALSE(detail::regions_overlap(k, pe));
+  CHECK(detail::regions_overlap(q_wide, k));
+}
+
+TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
+  // NVIDIA (wave 32), bf16 (8 per vector): lane groups, then a wave, then a block, then streaming.
+  CHECK(chosen<arch::sm90, bfloat16>(64) == shape{8, 1, 8, 256});     // Qwen3 head_dim 64
+  CHECK(chosen<arch::sm90, bfloat16>(128) == shape{16, 1, 8, 256});   // head_dim 128
+  CHECK(chosen<arch::sm90, bfloat16>(256) == shape{32, 2, 8, 256});   // head_dim 256
+  CHECK(chosen<arch::sm90, bfloat16>(512) == shape{32, 2, 8, 256});   // k_nope
+  CHECK(chosen<arch::sm90, bfloat16>(1536) == shape{32, 8, 8, 256});  // MLA q
+  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{256, 8, 8, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(16385) == shape{1024, 8, 8, 1024});
+  CHECK(chosen<arch::sm90, bfloat16>(65537) == shape{512, 0, 8, 512});
+  CHECK(chosen<arch::sm90, float>(128) == shape{32, 2, 4, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(1536, false) == shape{32, 0, 1, 256});
+
+  // AMD (wave 64).
+  CHECK(chosen<arch::gfx942, bfloat16>(512) == shape{64, 2, 8, 256});
+  CHECK(chosen<arch::gfx942, bfloat16>(1536) == shape{64, 8, 8, 256});
+  CHECK(chosen<arch::gfx950, bfloat16>(4097) == shape{256, 8, 8, 256});
+  CHECK(chosen<arch::gfx950, bfloat16>(100, false) == shape{64, 0, 1, 256});
+
+  // Host: one thread per block, tiers differ in how much of the row stays cached.
+  CHECK(chosen<arch::host, bfloat16>(64) == shape{1, 8, 8, 1});
+  CHECK(chosen<arch::host, bfloat16>(1536) == shape{1, 1024, 8, 1});
+  CHECK(chosen<arch::host, bfloat16>(9000) == shape{1, 0, 8, 1});
+
+  // The compile-time helper agrees with the launcher.
+  using fitted = fitted_row_config<arch::sm90, bfloat16, 1536>::type;
+  CHECK(shape{fitted::row_threads, fitted::vecs_per_thread, fitted::vec, fitted::block_threads} ==
+        chosen<arch::sm90, bfloat16>(1536));
+}
+
+template <class Arch, int Tier = 0>
+void check_tiers(std::int64_t previous_capacity = 0) {
+  using C = row_tier_config<Arch, bfloat16, Tier>;
+  INFO(Arch::name << " tier " << Tier);
+  CHECK((C::row_threads <= Arch::wave_size || C::row_threads == C::block_threads));
+  if constexpr (Tier + 1 < row_tier_count<Arch>) {
+    CHECK(C::cached);
+    CHECK(C::max_cached_elements > previous_capacity);
+    check_tiers<Arch, Tier + 1>(C::max_cached_elements);
+  } else {
+    CHECK_FALSE(C::cached);  // the last tier takes any length
+  }
+}
+
+TEST_CASE("tiers grow in capacity, fit a wave or a block, and end in a streaming tier", "[rmsnorm]") {
+  check_tiers<arch::host>();
+  check_tiers<arch::sm89>();
+  check_tiers<arch::sm90>();
+  check_tiers<arch::gfx942>();
+  check_tiers<arch::gfx950>();
+}
