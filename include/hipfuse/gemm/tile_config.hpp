@@ -73,9 +73,10 @@ struct tile_config<arch::gfx950, backend::mfma_scaled, Fp8, SmallM> {
 template <class Arch, class Fp8, bool SmallM>
 struct nvidia_tile_config {
   static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "mma.sync takes OCP e4m3 operands");
-  // 128x64 double-buffered = 48 KiB: the static shared-memory limit, no opt-in needed.
+  // 128x64 double-buffered = 48 KiB: the static shared-memory limit, no opt-in needed. Eight warps
+  // of 32x32 keep the accumulators and the partial sums of the promotion within 255 registers.
   using shape = std::conditional_t<SmallM, tile_shape<atom_mma_sync_m16n8k32, 16, 64, 1, 4>,
-                                   tile_shape<atom_mma_sync_m16n8k32, 128, 64, 2, 2>>;
+                                   tile_shape<atom_mma_sync_m16n8k32, 128, 64, 4, 2>>;
 };
 template <class Fp8, bool SmallM>
 struct tile_config<arch::sm89, backend::mma_sync_e4m3, Fp8, SmallM> : nvidia_tile_config<arch::sm89, Fp8, SmallM> {};
