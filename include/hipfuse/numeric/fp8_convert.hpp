@@ -21,8 +21,10 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float clamp_to_fp8_range(float x) {
 
 template <class Fp8>
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t fix_nan_byte(std::uint32_t packed, float x, int byte) {
-  const std::uint32_t mask = 0xFFu << (8 * byte);
-  return is_nan(x) ? (packed & ~mask) | (static_cast<std::uint32_t>(Fp8::nan_code) << (8 * byte)) : packed;
+  // Written as a mask, not a select between two words: LLVM 22 crashes selecting gfx942
+  // instructions for the select form once a thread converts two words of computed values.
+  const std::uint32_t mask = is_nan(x) ? 0xFFu << (8 * byte) : 0u;
+  return (packed & ~mask) | (0x01010101u * Fp8::nan_code & mask);
 }
 
 // Atom: AMD gfx942 (fnuz) / gfx950 (OCP) hardware convert of four floats.
