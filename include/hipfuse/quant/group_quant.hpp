@@ -49,20 +49,15 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE group_scale<Scale> make_group_scale(std:
                                                                             float eps) {
   static_assert(is_scale_type<Scale>, "a scale is float or ue8m0");
   constexpr std::uint32_t inf_bits = 0x7F800000u, max_finite_bits = 0x7F7FFFFFu;
-  if (amax_bits > inf_bits) {
-    if constexpr (std::is_same_v<Scale, float>) {
-      return {quiet_nan(), quiet_nan()};
-    } else {
-      return {ue8m0{0xFF}, quiet_nan()};
-    }
-  }
-  const float amax = float_from_bits(amax_bits < inf_bits ? amax_bits : max_finite_bits);
-  const float scale = (amax > eps ? amax : eps) / fp8_max;
+  // NaN stays in the data path (no constant NaN branch): NaN amax -> NaN scale -> NaN inverse.
+  const float amax = float_from_bits(amax_bits == inf_bits ? max_finite_bits : amax_bits);
+  const float scale = (amax <= eps ? eps : amax) / fp8_max;
   if constexpr (std::is_same_v<Scale, float>) {
-    return {scale, 1.0f / scale};
+    return {is_nan(scale) ? quiet_nan() : scale, 1.0f / scale};
   } else {
-    const ue8m0 rounded = ue8m0_round_up(scale);
-    return {rounded, 1.0f / to_float(rounded)};  // exact: a power of two
+    const ue8m0 rounded = ue8m0_round_up(scale);  // NaN -> 0xFF
+    const float power = float_from_bits(static_cast<std::uint32_t>(rounded.bits) << 23);
+    return {rounded, 1.0f / (is_nan(scale) ? scale : power)};  // exact: a power of two
   }
 }
 
