@@ -23,8 +23,34 @@ exe="$build/tests/hipfuse_isa_report"
 
 mapfile -t asm < <(ls "$build"/tests/*_kernels.gfx9*.s 2>/dev/null)
 [ ${#asm[@]} -gt 0 ] || { echo "amd_report.sh: no AMD assembly was produced (is clang++-22 set up?)" >&2; exit 1; }
+# Whole kernel names, shortened here: no return type or parameter list (they repeat the template
+# arguments), policy<arch> when the backends are automatic, no namespaces; rows grouped by arch.
+shorten='
+import re, sys
+rows, out = [], []
+for line in sys.stdin.read().splitlines():
+    m = re.match(r"\| (gfx\d+) \| `(.*)` \|(.*)$", line)
+    if not m:
+        out.append(line)
+        continue
+    arch, name, rest = m.groups()
+    name = re.sub(r"^void ", "", name)
+    depth = 0
+    for i, c in enumerate(name):
+        depth += (c == "<") - (c == ">")
+        if c == "(" and depth == 0:
+            name = name[:i]
+            break
+    name = re.sub(r"policy<(gfx\d+), automatic, automatic, float8_e4m3fn(uz)?>", r"policy<\1>", name)
+    name = re.sub(r"policy<(gfx\d+), (\w+), (\w+), float8_e4m3fn(uz)?>", r"policy<\1, \2, \3>", name)
+    name = re.sub(r"\b(hipfuse_codegen|gemm|scale_layout)::", "", name)
+    rows.append((arch, f"| {arch} | `{name}` |{rest}"))
+rows.sort(key=lambda r: r[0])
+print("\n".join(out[:2] + [r[1] for r in rows] + out[2:]))
+'
 rc=0
-table=$("$exe" "${asm[@]}") || rc=$?
+table=$(HIPFUSE_ISA_REPORT_WHOLE_NAMES=1 "$exe" "${asm[@]}") || rc=$?
+table=$(echo "$table" | python3 -c "$shorten")
 {
   echo "$(date -u +%Y-%m-%d), commit \`$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)\`," \
     "$("${args[0]#-DHIPFUSE_CLANG=}" --version 2>/dev/null | head -n 1); files: $(printf '%s ' "${asm[@]##*/}")"
