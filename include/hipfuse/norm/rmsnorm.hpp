@@ -146,6 +146,9 @@ HIPFUSE_UNROLL
         const int v = j * threads + lane;
         if (active && v < nvec) {
           read_x(row, v * vec_n, x_[j]);
+          // Issued with the row's loads so the scaling pass does not wait for a second round trip
+          // after the reduction.
+          w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
           if constexpr (Residual) detail::store_floats(row.residual + v * vec_n, x_[j]);
 HIPFUSE_UNROLL
           for (int i = 0; i < vec_n; ++i) sum_sq += x_[j][i] * x_[j][i];
@@ -191,8 +194,10 @@ HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (v < nvec) {
-          float y[vec_n];
-          scale(row, v * vec_n, inv_rms, x_[j], y);
+          float w[vec_n], y[vec_n];
+HIPFUSE_UNROLL
+          for (int i = 0; i < vec_n; ++i) w[i] = to_float(w_[j][i]);
+          scale(row, inv_rms, x_[j], w, y);
           consume(v * vec_n, static_cast<const float*>(y), vec_n);
         }
       }
@@ -206,10 +211,11 @@ HIPFUSE_UNROLL
       }
     } else {
       for (int v = lane; v < nvec; v += threads) {
-        float x[vec_n], y[vec_n];
+        float x[vec_n], w[vec_n], y[vec_n];
         read_x(row, v * vec_n, x);
+        detail::load_floats(row.weight + v * vec_n, w);
         if constexpr (Residual) detail::store_floats(row.residual + v * vec_n, x);
-        scale(row, v * vec_n, inv_rms, x, y);
+        scale(row, inv_rms, x, w, y);
         consume(v * vec_n, static_cast<const float*>(y), vec_n);
       }
       for (int e = nvec * vec_n + lane; e < row.n; e += threads) {
@@ -251,10 +257,8 @@ HIPFUSE_UNROLL
     if constexpr (Residual) x += to_float(row.residual[e]);
     return x;
   }
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void scale(const view& row, int first, float inv_rms,
-                                                       const float (&x)[vec_n], float (&y)[vec_n]) {
-    float w[vec_n];
-    detail::load_floats(row.weight + first, w);
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void scale(const view& row, float inv_rms, const float (&x)[vec_n],
+                                                       const float (&w)[vec_n], float (&y)[vec_n]) {
 HIPFUSE_UNROLL
     for (int i = 0; i < vec_n; ++i) y[i] = x[i] * inv_rms * (w[i] + row.weight_offset);
   }
@@ -263,6 +267,7 @@ HIPFUSE_UNROLL
   }
 
   float x_[cached_vecs][vec_n];
+  vec<T, vec_n> w_[cached_vecs];
   float tail_[tail_slots];
 };
 
@@ -282,7 +287,11 @@ struct row_set {
   float weight_offset = 0.0f;
 
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE row_view<T, OutT> row(std::int64_t r) const {
-    const std::int64_t token = heads == 1 ? r : r / heads;
+    // 32-bit division when it suffices: 64-bit division is a long instruction sequence on GPUs.
+    const std::int64_t token = heads == 1                                   ? r
+                               : r <= 0x7FFFFFFF ? static_cast<std::int64_t>(static_cast<std::uint32_t>(r) /
+                                                                             static_cast<std::uint32_t>(heads))
+                                                 : r / heads;
     const std::int64_t head_offset = (r - token * heads) * n;
     row_view<T, OutT> v;
     v.input = input + token * input_stride + head_offset;
