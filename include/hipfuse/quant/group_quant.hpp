@@ -177,11 +177,12 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
 
   // This block's share of the tensor: consecutive groups in row-major order, lanes_per_group
   // threads each, striding over the grid. Any block size that is a multiple of lanes_per_group.
-  HIPFUSE_DEVICE void operator()(const params& p) const {
+  // block_threads: the block size, when the caller knows it at compile time.
+  HIPFUSE_DEVICE void operator()(const params& p, int block_threads) const {
     constexpr int lanes = geometry::lanes_per_group;
     const int tid = platform::thread_rank();
     const int lane = tid % lanes;
-    const int slots = platform::block_size() / lanes;
+    const int slots = block_threads / lanes;
     const std::int64_t total = static_cast<std::int64_t>(p.rows) * p.groups_per_row;
     for (std::int64_t first = static_cast<std::int64_t>(platform::block_rank_x()) * slots; first < total;
          first += static_cast<std::int64_t>(platform::grid_size_x()) * slots) {
@@ -193,6 +194,7 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
       quantize_group(p, static_cast<int>(row), static_cast<int>(group), lane, active);
     }
   }
+  HIPFUSE_DEVICE void operator()(const params& p) const { (*this)(p, platform::block_size()); }
 };
 
 }  // namespace hipfuse

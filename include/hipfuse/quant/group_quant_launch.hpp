@@ -197,7 +197,7 @@ status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& 
 
 template <class Functor>
 HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_size) group_quant_kernel(const typename Functor::params p) {
-  kernel_body<typename Functor::arch>([&] { Functor{}(p); });
+  kernel_body<typename Functor::arch>([&] { Functor{}(p, Functor::block_size); });
 }
 
 namespace detail {

@@ -1,0 +1,56 @@
+// Quantization kernels compiled for gfx942 and gfx950, read by test_quant_isa.cpp: the launcher's
+// kernels for bf16/fp16/fp32 inputs and each scale layout, and a user kernel that quantizes its
+// own values through group_quantizer.
+#include <cstdint>
+#include <hipfuse/quant/group_quant_launch.hpp>
+
+namespace hipfuse_codegen {
+
+using namespace hipfuse;
+
+// SiLU(gate) * up quantized in registers: 8 lanes per group of 128, 16 values each.
+template <class Policy>
+__global__ void __launch_bounds__(256)
+    user_silu_quant_kernel(const float* gate, const float* up, std::uint32_t* codes, float* scales, int groups) {
+  kernel_body<typename Policy::arch>([&] {
+    const int tid = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+    const int group = tid / 8, lane = tid % 8;
+    const bool active = group < groups;
+    float v[16];
+    for (int i = 0; i < 16; ++i) {
+      const int at = group * 128 + lane * 16 + i;
+      const float g = active ? gate[at] : 0.0f, u = active ? up[at] : 0.0f;
+      v[i] = g / (1.0f + __expf(-g)) * u;
+    }
+    std::uint32_t q[4];
+    const auto s = group_quantizer<Policy, 8>{}(v, q);
+    if (!active) return;
+    for (int i = 0; i < 4; ++i) codes[group * 32 + lane * 4 + i] = q[i];
+    if (lane == 0) scales[group] = s.value;
+  });
+}
+
+template __global__ void user_silu_quant_kernel<policy<arch::gfx942>>(const float*, const float*, std::uint32_t*, float*, int);
+template __global__ void user_silu_quant_kernel<policy<arch::gfx950>>(const float*, const float*, std::uint32_t*, float*, int);
+
+
+template <class Arch, class In, class Layout, class Scale, int G>
+using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Scale, G>;
+
+}  // namespace hipfuse_codegen
+
+// Explicit instantiations live in a namespace enclosing hipfuse's.
+#define HIPFUSE_QUANT_INSTANCE(Arch, In, Layout, Scale, G)                                          \
+  template __global__ void hipfuse::group_quant_kernel<hipfuse_codegen::quant<Arch, In, Layout, Scale, G>>( \
+      const hipfuse_codegen::quant<Arch, In, Layout, Scale, G>::params);
+
+#define HIPFUSE_QUANT_BOTH(In, Layout, Scale, G)                      \
+  HIPFUSE_QUANT_INSTANCE(hipfuse::arch::gfx942, In, Layout, Scale, G) \
+  HIPFUSE_QUANT_INSTANCE(hipfuse::arch::gfx950, In, Layout, Scale, G)
+
+HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 128)
+HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::column_major_aligned4, float, 128)
+HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::ue8m0_packed_column_major, hipfuse::ue8m0, 128)
+HIPFUSE_QUANT_BOTH(hipfuse::float16, hipfuse::scale_layout::column_major, float, 64)
+HIPFUSE_QUANT_BOTH(float, hipfuse::scale_layout::row_major, float, 128)
+HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 32)

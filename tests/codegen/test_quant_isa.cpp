@@ -1,0 +1,71 @@
+// Quantization kernels on gfx942 and gfx950: the hardware fp8 convert, 16-byte loads, lane-group
+// shuffles for the amax, no scratch, and registers low enough for full occupancy.
+#include <catch2/catch.hpp>
+#include <iostream>
+#include "isa.hpp"
+
+namespace {
+const std::string dir = HIPFUSE_ASM_DIR;
+
+std::vector<isa::kernel> kernels(const std::string& arch, const std::vector<std::string>& fragments) {
+  std::vector<std::string> all = fragments;
+  all.push_back(arch);
+  return isa::find(dir + "/quant_kernels." + arch + ".s", all);
+}
+
+void print(const isa::kernel& k) {
+  std::cout << k.arch << " " << k.name.substr(0, 120) << ": vgpr " << k.vgpr << ", sgpr " << k.sgpr << ", lds "
+            << k.lds_bytes << ", scratch " << k.scratch_bytes << ", waves/SIMD " << k.waves_per_simd() << "\n";
+}
+}  // namespace
+
+TEST_CASE("group quant kernels use v_cvt_pk_fp8_f32, 16-byte loads and no scratch on gfx942 and gfx950",
+          "[quant][codegen]") {
+  for (const std::string arch : {"gfx942", "gfx950"}) {
+    const auto ks = kernels(arch, {"group_quant_kernel"});
+    REQUIRE(ks.size() == 6);
+    for (const isa::kernel& k : ks) {
+      INFO(arch << " " << k.name);
+      print(k);
+      CHECK(k.contains("v_cvt_pk_fp8_f32"));
+      CHECK(k.contains("global_load_dwordx4"));
+      CHECK_FALSE(k.contains("global_load_(ushort|short|dword\\s|dwordx2)"));  // no narrow input loads
+      CHECK(k.contains("ds_bpermute_b32|ds_swizzle_b32|_dpp"));                // amax across the group's lanes
+      CHECK(k.scratch_bytes == 0);
+      CHECK(k.lds_bytes == 0);
+      CHECK(k.vgpr + k.agpr <= 64);  // 8 waves per SIMD
+      CHECK_FALSE(k.contains("s_trap"));
+      // The convert skips per-value fix-ups: no NaN compare per value (the bound is v_med3/v_max/v_min).
+      CHECK(k.count("v_cvt_pk_fp8_f32") >= 2);
+      CHECK(k.count("v_cmp_u_f32|v_cmp_class_f32") <= 2);
+    }
+  }
+}
+
+TEST_CASE("bf16 quantization stores fp8 codes 8 bytes at a time", "[quant][codegen]") {
+  for (const std::string arch : {"gfx942", "gfx950"}) {
+    const auto ks = kernels(arch, {"group_quant_kernel", "bfloat16", "row_major", "Li128E"});
+    REQUIRE(ks.size() == 1);
+    CHECK(ks[0].count("global_store_dwordx2") == 2);  // 16 values per lane, two 8-byte stores
+    CHECK(ks[0].count("v_cvt_pk_fp8_f32") == 8);
+  }
+}
+
+TEST_CASE("UE8M0 packed scales are written as bytes", "[quant][codegen]") {
+  for (const std::string arch : {"gfx942", "gfx950"}) {
+    const auto ks = kernels(arch, {"group_quant_kernel", "ue8m0_packed"});
+    REQUIRE(ks.size() == 1);
+    CHECK(ks[0].contains("global_store_byte"));
+  }
+}
+
+TEST_CASE("a user kernel quantizing its own values through group_quantizer", "[quant][codegen]") {
+  for (const std::string arch : {"gfx942", "gfx950"}) {
+    const auto ks = kernels(arch, {"user_silu_quant_kernel"});
+    REQUIRE(ks.size() == 1);
+    print(ks[0]);
+    CHECK(ks[0].count("v_cvt_pk_fp8_f32") == 8);
+    CHECK(ks[0].scratch_bytes == 0);
+    CHECK_FALSE(ks[0].contains("s_trap"));
+  }
+}
