@@ -354,7 +354,7 @@ struct row_shape {
 };
 
 template <class Arch>
-inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 7;
+inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 8;
 
 template <class Arch>
 HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier) {
@@ -363,8 +363,8 @@ HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier) {
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
-    constexpr row_shape tiers[] = {{8, 1, 256},   {16, 1, 256},   {w, 2, 256},  {w, 8, 256},
-                                   {256, 8, 256}, {1024, 8, 1024}, {512, 0, 512}};
+    constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},     {w, 4, 256},
+                                   {w, 8, 256}, {256, 8, 256}, {1024, 8, 1024}, {512, 0, 512}};
     return tiers[tier];
   }
 }
