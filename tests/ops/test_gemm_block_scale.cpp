@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
 #include <hipfuse/gemm/preshuffle.hpp>
 #include "fp8_reference.hpp"
@@ -60,8 +61,7 @@ std::vector<std::uint8_t> shuffle_16x16(const std::vector<std::uint8_t>& w, int 
 
 struct options {
   bool bias = false;
-  int lda_pad = 0, ldc_pad = 0;
-  bool align4 = false;  // column-major A scales with ld = align(M, 4)
+  int lda_pad = 0, ldc_pad = 0, scale_pad = 0;
 };
 
 template <class Scale>
@@ -116,18 +116,36 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   const std::int64_t lda = k + o.lda_pad, ldc = n + o.ldc_pad;
   const std::vector<std::uint8_t> a_codes = random_codes<Fp8>(static_cast<std::size_t>(m) * lda);
 
-  constexpr bool row_major = std::is_same_v<ALayout, scale_row_major>;
-  const std::int64_t sa_ld = row_major ? kb : (o.align4 ? (m + 3) / 4 * 4 : m);
-  std::vector<AScale> sa(static_cast<std::size_t>(row_major ? m * sa_ld : kb * sa_ld));
+  // A scales: a logical [m][kb] matrix placed into the layout's storage by this test's own rules.
+  constexpr bool row_major = std::is_same_v<ALayout, scale_layout::row_major>;
+  constexpr bool packed = std::is_same_v<ALayout, scale_layout::ue8m0_packed_column_major>;
+  constexpr bool aligned = std::is_same_v<ALayout, scale_layout::column_major_aligned4> || packed;
+  using storage = std::conditional_t<packed, std::int32_t, AScale>;
+  const std::int64_t sa_ld = row_major ? kb + o.scale_pad : (aligned ? (m + 3) / 4 * 4 : m + o.scale_pad);
+  std::vector<AScale> sa(static_cast<std::size_t>(m) * kb);
   std::uniform_int_distribution<int> code(118, 124);
   std::uniform_real_distribution<float> f(0.002f, 0.02f);
   for (auto& x : sa) x = make_scale<AScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
+  const std::size_t words = packed ? static_cast<std::size_t>((kb + 3) / 4 * sa_ld)
+                                   : static_cast<std::size_t>(row_major ? m * sa_ld : kb * sa_ld);
+  std::vector<storage> sa_storage(words);
+  std::memset(static_cast<void*>(sa_storage.data()), 0x7F, words * sizeof(storage));
+  for (int i = 0; i < m; ++i)
+    for (int g = 0; g < kb; ++g) {
+      const AScale v = sa[static_cast<std::size_t>(i) * kb + g];
+      if constexpr (packed) {
+        reinterpret_cast<unsigned char*>(&sa_storage[static_cast<std::size_t>((g / 4) * sa_ld + i)])[g % 4] =
+            reinterpret_cast<const unsigned char&>(v);
+      } else {
+        sa_storage[static_cast<std::size_t>(row_major ? i * sa_ld + g : g * sa_ld + i)] = reinterpret_cast<const storage&>(v);
+      }
+    }
   std::vector<bfloat16> bias(o.bias ? n : 0);
   for (auto& x : bias) x = to_bfloat16(std::uniform_real_distribution<float>(-4.0f, 4.0f)(hipfuse_test::rng()));
 
   hipfuse_test::device_buffer<Fp8> d_a(a_codes.size());
   REQUIRE(platform::copy(d_a.get(), a_codes.data(), a_codes.size(), platform::copy_kind::host_to_device).ok());
-  hipfuse_test::device_buffer<AScale> d_sa(sa);
+  hipfuse_test::device_buffer<storage> d_sa(sa_storage);
   hipfuse_test::device_buffer<bfloat16> d_bias(std::max<std::size_t>(bias.size(), 1));
   if (o.bias) d_bias.upload(bias);
   hipfuse_test::device_buffer<bfloat16> d_c(static_cast<std::size_t>(m) * ldc);
@@ -175,9 +193,7 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   for (int i = 0; i < 256; ++i) decode[i] = spec.decode(static_cast<std::uint8_t>(i));
   auto a_at = [&](int r, int kk) { return decode[a_codes[static_cast<std::size_t>(r * lda + kk)]]; };
   auto b_at = [&](int col, int kk) { return decode[w.codes[static_cast<std::size_t>(col) * k + kk]]; };
-  auto sa_at = [&](int r, int kb_) {
-    return scale_double(sa[static_cast<std::size_t>(row_major ? r * sa_ld + kb_ : kb_ * sa_ld + r)]);
-  };
+  auto sa_at = [&](int r, int kb_) { return scale_double(sa[static_cast<std::size_t>(r) * kb + kb_]); };
   auto sb_at = [&](int nb, int kb_) { return scale_double(w.scales[static_cast<std::size_t>(nb * kb + kb_)]); };
   std::vector<std::pair<int, int>> points;
   if (static_cast<std::int64_t>(m) * n <= 40000) {
@@ -228,17 +244,21 @@ TEST_CASE("block-scale GEMM, bias and padded strides", "[gemm]") {
   run_shapes<default_fp8, scale_row_major, float, b_standard, float>({{80, 256}}, {3, 40}, o);
 }
 
-TEST_CASE("block-scale GEMM, column-major A scales (stride M and align(M, 4))", "[gemm]") {
+TEST_CASE("block-scale GEMM, column-major A scales (stride M, padded, align(M, 4))", "[gemm]") {
   run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{80, 256}}, {1, 7, 33}, {});
   options o;
-  o.align4 = true;
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{200, 128}}, {5, 18}, o);
+  o.scale_pad = 3;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{80, 256}}, {9}, o);
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float>({{80, 256}}, {9}, o);
+  run_shapes<default_fp8, column_major_aligned4, float, b_standard, float>({{200, 128}}, {5, 18}, {});
 }
 
 TEST_CASE("block-scale GEMM, UE8M0 scales", "[gemm]") {
   run_shapes<default_fp8, scale_row_major, ue8m0, b_standard, ue8m0>({{80, 256}}, {1, 30}, {});
   run_shapes<default_fp8, scale_col_major, ue8m0, b_standard, ue8m0>({{16, 128}}, {20}, {});
   run_shapes<default_fp8, scale_row_major, ue8m0, b_standard, float>({{16, 128}}, {20}, {});
+  // DeepGEMM's packed layout: four UE8M0 codes per int32 along K; K/128 = 6 leaves a partial word.
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0>({{80, 768}}, {1, 21}, {});
 }
 
 TEST_CASE("block-scale GEMM, preshuffled B", "[gemm]") {
@@ -318,7 +338,7 @@ TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[g
   };
   const bad_case cases[] = {
       {"a null", status_code::null_pointer, [](args_t& p) { p.a = nullptr; }},
-      {"a_scale null", status_code::null_pointer, [](args_t& p) { p.a_scale.ptr = nullptr; }},
+      {"a_scale null", status_code::null_pointer, [](args_t& p) { p.a_scale.data = nullptr; }},
       {"b null", status_code::null_pointer, [](args_t& p) { p.b.ptr = nullptr; }},
       {"b_scale null", status_code::null_pointer, [](args_t& p) { p.b_scale = nullptr; }},
       {"c null", status_code::null_pointer, [](args_t& p) { p.c = nullptr; }},
@@ -328,7 +348,7 @@ TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[g
       {"lda < k", status_code::invalid_stride, [](args_t& p) { p.lda = 128; }},
       {"b.ld < k", status_code::invalid_stride, [](args_t& p) { p.b.ld = 128; }},
       {"ldc < n", status_code::invalid_stride, [](args_t& p) { p.ldc = 31; }},
-      {"a_scale.ld < k/128", status_code::invalid_stride, [](args_t& p) { p.a_scale.ld = 1; }},
+      {"a_scale.stride < k/128", status_code::invalid_stride, [](args_t& p) { p.a_scale.stride = 1; }},
       {"lda % 16", status_code::misaligned, [](args_t& p) { p.lda = 264; }},
       {"a misaligned", status_code::misaligned, [](args_t& p) { p.a = p.a + 8; }},
       {"c overlaps b_scale", status_code::overlap,

@@ -19,10 +19,11 @@ struct block_scale_gemm_args {
   using a_scale_type = AScale;
   using b_layout = BLayout;
   using b_scale_type = BScale;
+  using a_scale_operand_type = a_scale_operand<AScaleLayout, AScale>;
 
   const Fp8* a = nullptr;  // [M, K], row stride lda
   std::int64_t lda = 0;
-  a_scale_operand<AScaleLayout, AScale> a_scale;  // [M, K/128]
+  a_scale_operand<AScaleLayout, AScale> a_scale;  // [M, K/128]: scale_view {data, stride}
   b_operand<BLayout, Fp8> b;                      // [N, K]
   const BScale* b_scale = nullptr;                // [ceil(N/128), K/128] row-major
   const bfloat16* bias = nullptr;                 // optional [N]

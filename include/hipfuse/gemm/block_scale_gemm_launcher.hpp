@@ -2,8 +2,8 @@
 //
 //   gemm::block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale> args;
 //   args.a = A; args.lda = K;                              // fp8 [M, K], K-major, 16-byte aligned rows
-//   args.a_scale = {sa, K / 128};                          // scale_row_major [M, K/128], or
-//                                                          // scale_col_major with ld = M or align(M, 4)
+//   args.a_scale = {sa, K / 128};                          // scale_view {data, stride}: row_major [M, K/128],
+//                                                          // column_major(_aligned4) [K/128, M] or packed UE8M0
 //   args.b = {B, K};                                       // b_standard: fp8 [N, K], K-major; or
 //                                                          // b_preshuffled: preshuffle_b's output (N % 16 == 0)
 //   args.b_scale = sb;                                     // [ceil(N/128), K/128] row-major
@@ -46,7 +46,7 @@ status can_implement(const Args& p) {
   using detail::str;
   constexpr bool preshuffled = std::is_same_v<layout, b_preshuffled>;
   if (p.a == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: a is null");
-  if (p.a_scale.ptr == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: a_scale is null");
+  if (p.a_scale.data == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: a_scale is null");
   if (p.b.ptr == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: b is null");
   if (p.b_scale == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: b_scale is null");
   if (p.c == nullptr) return status::error(status_code::null_pointer, "block_scale_gemm: c is null");
@@ -69,12 +69,13 @@ status can_implement(const Args& p) {
     return status::error(status_code::invalid_stride,
                          "block_scale_gemm: ldc=" + str(p.ldc) + " is smaller than n=" + str(p.n));
   const std::int64_t kblocks = p.k / scale_block;
-  const bool row_major = std::is_same_v<typename Args::a_scale_layout, scale_row_major>;
-  if (row_major ? p.a_scale.ld < kblocks : p.a_scale.ld < p.m)
+  using scale_layout_t = typename Args::a_scale_layout;
+  const std::int64_t min_scale_stride = scale_layout_t::natural_stride(p.m, kblocks);
+  if (p.a_scale.stride < min_scale_stride)
     return status::error(status_code::invalid_stride,
-                         std::string("block_scale_gemm: a_scale.ld=") + str(p.a_scale.ld) + " is smaller than " +
-                             (row_major ? "k/128=" + str(kblocks) : "m=" + str(p.m)) + " (" +
-                             Args::a_scale_layout::name + " scales)");
+                         std::string("block_scale_gemm: a_scale.stride=") + str(p.a_scale.stride) +
+                             " is smaller than " + str(min_scale_stride) + " (" + scale_layout_t::name +
+                             " scales of " + str(p.m) + " rows, " + str(kblocks) + " k blocks)");
   if (reinterpret_cast<std::uintptr_t>(p.a) % 16 != 0 || p.lda % 16 != 0)
     return status::error(status_code::misaligned, "block_scale_gemm: a must be 16-byte aligned and lda a multiple "
                                                   "of 16 (lda=" + str(p.lda) + ")");
@@ -85,20 +86,20 @@ status can_implement(const Args& p) {
   // C may not overlap any input.
   const std::int64_t c_bytes = ((p.m - 1) * p.ldc + p.n) * 2;
   const std::int64_t n_blocks = (p.n + scale_block - 1) / scale_block;
-  const std::int64_t a_scale_count =
-      row_major ? (p.m - 1) * p.a_scale.ld + kblocks : (kblocks - 1) * p.a_scale.ld + p.m;
+  const std::int64_t a_scale_bytes =
+      scale_layout_t::extent(p.m, kblocks, p.a_scale.stride) *
+      static_cast<std::int64_t>(sizeof(typename Args::a_scale_operand_type::storage_type));
   const std::int64_t b_bytes = preshuffled ? std::int64_t{p.n} * p.k : (p.n - 1) * p.b.ld + p.k;
   if (detail::ranges_overlap(p.c, c_bytes, p.a, (p.m - 1) * p.lda + p.k) ||
       detail::ranges_overlap(p.c, c_bytes, p.b.ptr, b_bytes) ||
-      detail::ranges_overlap(p.c, c_bytes, p.a_scale.ptr,
-                             a_scale_count * static_cast<std::int64_t>(sizeof(typename Args::a_scale_type))) ||
+      detail::ranges_overlap(p.c, c_bytes, p.a_scale.data, a_scale_bytes) ||
       detail::ranges_overlap(p.c, c_bytes, p.b_scale,
                              n_blocks * kblocks * static_cast<std::int64_t>(sizeof(typename Args::b_scale_type))) ||
       detail::ranges_overlap(p.c, c_bytes, p.bias, std::int64_t{p.n} * 2))
     return status::error(status_code::overlap, "block_scale_gemm: c overlaps an input");
 
   if constexpr (compiled_platform != platform_kind::host) {
-    const void* pointers[] = {p.a, p.a_scale.ptr, p.b.ptr, p.b_scale, p.c};
+    const void* pointers[] = {p.a, p.a_scale.data, p.b.ptr, p.b_scale, p.c};
     const char* names[] = {"a", "a_scale", "b", "b_scale", "c"};
     for (int i = 0; i < 5; ++i)
       if (!platform::is_device_accessible(pointers[i]))

@@ -1,8 +1,9 @@
 // Operand layouts of the block-scale GEMM, as types: passing one layout where another is expected
 // does not compile.
 //   A      fp8 [M, K], row stride lda (elements), K-major.
-//   A scales [M, K/128] per 1x128 group: scale_row_major (sa[m·ld + kb], ld >= K/128) or
-//          scale_col_major (sa[kb·ld + m], ld = M, or align(M, 4) as DeepGEMM/sglang allocate).
+//   A scales [M, K/128] per 1x128 group, any hipfuse::scale_layout (the quantization's types):
+//          row_major (sa[m·ld + kb], ld >= K/128), column_major (sa[kb·ld + m], ld >= M),
+//          column_major_aligned4 (ld = align(M, 4), DeepGEMM/sglang), ue8m0_packed_column_major.
 //   B      fp8 [N, K]: b_standard (row stride ldb, K-major) or b_preshuffled (aiter's
 //          shuffle_weight(w, (16, 16)): bytes ordered [N/16][K/32][2][16][16], see preshuffle.hpp).
 //   B scales [ceil(N/128), K/128] row-major, one per 128x128 block.
@@ -11,6 +12,7 @@
 #include <cstdint>
 #include "../config.hpp"
 #include "../numeric/ue8m0.hpp"
+#include "../quant/scale_layout.hpp"
 
 namespace hipfuse {
 namespace gemm {
@@ -18,33 +20,27 @@ namespace gemm {
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float scale_value(float s) { return s; }
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float scale_value(ue8m0 s) { return to_float(s); }
 
-template <class Scale>
-inline constexpr bool is_scale_type = false;
-template <>
-inline constexpr bool is_scale_type<float> = true;
-template <>
-inline constexpr bool is_scale_type<ue8m0> = true;
+// A's scale layouts are the quantization's (quant/scale_layout.hpp), so group_quant's output
+// feeds the GEMM as it is; short names for the two common ones:
+using scale_row_major = scale_layout::row_major;     // [M, K/128], stride >= K/128
+using scale_col_major = scale_layout::column_major;  // [K/128, M], stride >= M
+using scale_layout::column_major_aligned4;           // [K/128, align(M, 4)]
+using scale_layout::ue8m0_packed_column_major;       // int32 words of four UE8M0 codes along K
 
-struct scale_row_major {
-  static constexpr const char* name = "row-major";
-  HIPFUSE_HOST_DEVICE static constexpr std::int64_t offset(int m, int kb, std::int64_t ld) { return m * ld + kb; }
-};
-struct scale_col_major {
-  static constexpr const char* name = "column-major";
-  HIPFUSE_HOST_DEVICE static constexpr std::int64_t offset(int m, int kb, std::int64_t ld) { return kb * ld + m; }
-};
-
-// A's 1x128 scales: pointer, layout and leading dimension.
+// A's 1x128 scales: scale_view<Layout, Scale> {data, stride}.
 template <class Layout, class Scale>
-struct a_scale_operand {
-  static_assert(is_scale_type<Scale>, "GEMM scales are float or ue8m0");
-  using layout = Layout;
-  using scale_type = Scale;
-  const Scale* ptr = nullptr;
-  std::int64_t ld = 0;  // row_major: >= K/128; col_major: >= M
+using a_scale_operand = scale_view<Layout, Scale>;
 
-  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE const Scale& at(int m, int kb) const { return ptr[Layout::offset(m, kb, ld)]; }
-};
+// The scale of row m, k block kb, as the E8M0 code the scaled MFMA takes (ue8m0 views only).
+template <class Layout>
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint8_t scale_code(const scale_view<Layout, ue8m0>& v, std::int64_t m,
+                                                               std::int64_t kb) {
+  if constexpr (Layout::packed) {
+    return reinterpret_cast<const unsigned char*>(v.data + Layout::offset(m, kb, v.stride))[kb % 4];
+  } else {
+    return v.data[Layout::offset(m, kb, v.stride)].bits;
+  }
+}
 
 struct b_standard {
   static constexpr const char* name = "standard [N, K]";

@@ -135,7 +135,7 @@ HIPFUSE_GEMM_UNROLL
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i) {
         const int row = m0 + warp_row0 + i * atom::m + (tid % atom::lanes) % atom::m;
-        s.a_scale[i] = row < p.m ? scale_value(p.a_scale.at(row, kb)) : 0.0f;
+        s.a_scale[i] = row < p.m ? p.a_scale.load(row, kb) : 0.0f;
       }
     }
   }
@@ -206,7 +206,7 @@ HIPFUSE_GEMM_UNROLL
               row_scale[i][e] = lane_value(a_scale[i], row);
             } else {
               const int r = m0 + warp_row0 + i * atom::m + row;
-              row_scale[i][e] = r < p.m ? scale_value(p.a_scale.at(r, kb)) : 0.0f;
+              row_scale[i][e] = r < p.m ? p.a_scale.load(r, kb) : 0.0f;
             }
           }
         const float col_scale = scale_value(b_scale_row[kb]);
@@ -265,7 +265,7 @@ HIPFUSE_GEMM_UNROLL
 HIPFUSE_GEMM_UNROLL
     for (int i = 0; i < rm; ++i) {
       const int row = m0 + warp_row0 + i * atom::m + atom::a_coord(lane, 0).row;
-      a_code[i] = row < p.m ? p.a_scale.at(row, kb).bits : 127;
+      a_code[i] = row < p.m ? scale_code(p.a_scale, row, kb) : 127;
     }
 HIPFUSE_GEMM_KSTEP_UNROLL
     for (int ks = 0; ks < Shape::k_steps; ++ks) {
