@@ -11,6 +11,7 @@
 //   rmsnorm_rows_kernel<...>                        the __global__ wrapper the launchers use.
 // Host launchers that validate and pick the configuration: norm/rmsnorm_launch.hpp.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <type_traits>
 #include "../kernel.hpp"
@@ -19,10 +20,6 @@
 #include "../platform/thread.hpp"
 #include "../policy.hpp"
 #include "../reduce/block_reduce.hpp"
-
-#if defined(HIPFUSE_PLATFORM_HOST)
-#include <cmath>
-#endif
 
 namespace hipfuse {
 
