@@ -10,14 +10,14 @@ using namespace hipfuse;
 
 namespace {
 
-std::set<std::uint64_t> bytes_of(const detail::strided_region& r) {
+std::set<std::uint64_t> bytes_of(const norm_detail::strided_region& r) {
   std::set<std::uint64_t> s;
   for (std::int64_t i = 0; i < r.rows; ++i)
     for (std::int64_t b = 0; b < r.row_bytes; ++b) s.insert(r.base + static_cast<std::uint64_t>(i * r.stride_bytes + b));
   return s;
 }
 
-bool brute_overlap(const detail::strided_region& a, const detail::strided_region& b) {
+bool brute_overlap(const norm_detail::strided_region& a, const norm_detail::strided_region& b) {
   const auto sa = bytes_of(a);
   for (std::uint64_t x : bytes_of(b))
     if (sa.count(x)) return true;
@@ -31,7 +31,7 @@ struct shape {
 template <class Arch, class T>
 shape chosen(std::int64_t n, bool vector_path = true) {
   shape out{};
-  const status s = detail::with_row_config<Arch, T>(n, vector_path, [&](auto config) {
+  const status s = norm_detail::with_row_config<Arch, T>(n, vector_path, [&](auto config) {
     using C = decltype(config);
     out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
     return status::success();
@@ -56,20 +56,20 @@ TEST_CASE("strided overlap: exact for equal strides, conservative otherwise", "[
   std::uniform_int_distribution<int> base(1000, 1200), rows(1, 5), row_bytes(1, 24), extra(0, 24);
   int equal_cases = 0, overlapping = 0;
   for (int i = 0; i < 20000; ++i) {
-    detail::strided_region a{static_cast<std::uintptr_t>(base(rng)), rows(rng), row_bytes(rng), 0};
-    detail::strided_region b{static_cast<std::uintptr_t>(base(rng)), rows(rng), row_bytes(rng), 0};
+    norm_detail::strided_region a{static_cast<std::uintptr_t>(base(rng)), rows(rng), row_bytes(rng), 0};
+    norm_detail::strided_region b{static_cast<std::uintptr_t>(base(rng)), rows(rng), row_bytes(rng), 0};
     a.stride_bytes = a.row_bytes + extra(rng);
     b.stride_bytes = i % 2 ? a.stride_bytes : b.row_bytes + extra(rng);
     if (b.row_bytes > b.stride_bytes) b.row_bytes = b.stride_bytes;
     const bool truth = brute_overlap(a, b);
-    const bool got = detail::regions_overlap(a, b);
+    const bool got = norm_detail::regions_overlap(a, b);
     overlapping += truth;
     INFO("a: " << a.base << " rows " << a.rows << " x " << a.row_bytes << " stride " << a.stride_bytes << "; b: "
                << b.base << " rows " << b.rows << " x " << b.row_bytes << " stride " << b.stride_bytes);
     if (a.stride_bytes == b.stride_bytes) {
       ++equal_cases;
       REQUIRE(got == truth);
-      REQUIRE(detail::regions_overlap(b, a) == truth);
+      REQUIRE(norm_detail::regions_overlap(b, a) == truth);
     } else if (truth) {
       REQUIRE(got);
     }
@@ -80,13 +80,13 @@ TEST_CASE("strided overlap: exact for equal strides, conservative otherwise", "[
 }
 
 TEST_CASE("MLA q and k_nope views of one buffer do not overlap; widened q does", "[rmsnorm]") {
-  const auto q = detail::region_of(reinterpret_cast<const bfloat16*>(4096), 65536, 1536, 2112);
-  const auto k = detail::region_of(reinterpret_cast<const bfloat16*>(4096) + 1536, 65536, 512, 2112);
-  const auto q_wide = detail::region_of(reinterpret_cast<const bfloat16*>(4096), 65536, 1537, 2112);
-  const auto pe = detail::region_of(reinterpret_cast<const bfloat16*>(4096) + 2048, 65536, 64, 2112);
-  CHECK_FALSE(detail::regions_overlap(q, k));
-  CHECK_FALSE(detail::regions_overlap(k, pe));
-  CHECK(detail::regions_overlap(q_wide, k));
+  const auto q = norm_detail::region_of(reinterpret_cast<const bfloat16*>(4096), 65536, 1536, 2112);
+  const auto k = norm_detail::region_of(reinterpret_cast<const bfloat16*>(4096) + 1536, 65536, 512, 2112);
+  const auto q_wide = norm_detail::region_of(reinterpret_cast<const bfloat16*>(4096), 65536, 1537, 2112);
+  const auto pe = norm_detail::region_of(reinterpret_cast<const bfloat16*>(4096) + 2048, 65536, 64, 2112);
+  CHECK_FALSE(norm_detail::regions_overlap(q, k));
+  CHECK_FALSE(norm_detail::regions_overlap(k, pe));
+  CHECK(norm_detail::regions_overlap(q_wide, k));
 }
 
 TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {

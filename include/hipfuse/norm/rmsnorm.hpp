@@ -62,7 +62,7 @@ struct row_view {
   float weight_offset = 0.0f;
 };
 
-namespace detail {
+namespace norm_detail {
 
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float inverse_sqrt(float x) {
 #if defined(HIPFUSE_DEVICE_PASS)
@@ -110,7 +110,7 @@ struct row_sum<Policy, Config, false> {
   static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float sum(float v, storage& s) { return reduce::sum(v, s); }
 };
 
-}  // namespace detail
+}  // namespace norm_detail
 
 // One row, normalized by Config::row_threads threads; `lane` is the thread's index among them.
 // Every thread of the group (of the block, for block-wide rows) calls load() and then store() or
@@ -129,7 +129,7 @@ class rmsnorm_row {
   static constexpr int tail_slots = (vec_n - 1 + threads - 1) / threads > 0 ? (vec_n - 1 + threads - 1) / threads : 1;
 
  public:
-  using storage = typename detail::row_sum<Policy, Config>::storage;
+  using storage = typename norm_detail::row_sum<Policy, Config>::storage;
   using view = row_view<T, OutT>;
 
   // Reads the row (adding the residual, and for cached configs writing it back), reduces the sum
@@ -146,7 +146,7 @@ HIPFUSE_UNROLL
           // Issued with the row's loads so the scaling pass does not wait for a second round trip
           // after the reduction.
           w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
-          if constexpr (Residual) detail::store_floats(row.residual + v * vec_n, x_[j]);
+          if constexpr (Residual) norm_detail::store_floats(row.residual + v * vec_n, x_[j]);
 HIPFUSE_UNROLL
           for (int i = 0; i < vec_n; ++i) sum_sq += x_[j][i] * x_[j][i];
         }
@@ -174,8 +174,8 @@ HIPFUSE_UNROLL
         sum_sq += x * x;
       }
     }
-    const float total = detail::row_sum<Policy, Config>::sum(sum_sq, s);
-    return detail::inverse_sqrt(total / static_cast<float>(row.n > 0 ? row.n : 1) + row.eps);
+    const float total = norm_detail::row_sum<Policy, Config>::sum(sum_sq, s);
+    return norm_detail::inverse_sqrt(total / static_cast<float>(row.n > 0 ? row.n : 1) + row.eps);
   }
 
   // Calls consume(first_element, const float* y, count) for each piece of the row this thread
@@ -210,8 +210,8 @@ HIPFUSE_UNROLL
       for (int v = lane; v < nvec; v += threads) {
         float x[vec_n], w[vec_n], y[vec_n];
         read_x(row, v * vec_n, x);
-        detail::load_floats(row.weight + v * vec_n, w);
-        if constexpr (Residual) detail::store_floats(row.residual + v * vec_n, x);
+        norm_detail::load_floats(row.weight + v * vec_n, w);
+        if constexpr (Residual) norm_detail::store_floats(row.residual + v * vec_n, x);
         scale(row, inv_rms, x, w, y);
         consume(v * vec_n, static_cast<const float*>(y), vec_n);
       }
@@ -232,7 +232,7 @@ HIPFUSE_UNROLL
         float piece[vec_n];
 HIPFUSE_UNROLL
         for (int i = 0; i < vec_n; ++i) piece[i] = y[i];
-        detail::store_floats(out + first, piece);
+        norm_detail::store_floats(out + first, piece);
       } else {
         out[first] = from_float<OutT>(y[0]);
       }
@@ -241,10 +241,10 @@ HIPFUSE_UNROLL
 
  private:
   static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void read_x(const view& row, int first, float (&x)[vec_n]) {
-    detail::load_floats(row.input + first, x);
+    norm_detail::load_floats(row.input + first, x);
     if constexpr (Residual) {
       float r[vec_n];
-      detail::load_floats(row.residual + first, r);
+      norm_detail::load_floats(row.residual + first, r);
 HIPFUSE_UNROLL
       for (int i = 0; i < vec_n; ++i) x[i] += r[i];
     }
@@ -378,12 +378,12 @@ using row_scalar_config =
 
 // The configuration the launchers use for rows of up to max_elements (vector path): usable at
 // compile time by kernels that call the functors themselves.
-namespace detail {
+namespace norm_detail {
 template <class C>
 struct type_is {
   using type = C;
 };
-}  // namespace detail
+}  // namespace norm_detail
 
 template <class Arch, class T, std::int64_t MaxElements, int Tier = 0, bool Last = (Tier + 1 >= row_tier_count<Arch>)>
 struct fitted_row_config {
@@ -392,7 +392,7 @@ struct fitted_row_config {
 template <class Arch, class T, std::int64_t MaxElements, int Tier>
 struct fitted_row_config<Arch, T, MaxElements, Tier, false> {
   using type = typename std::conditional_t<(MaxElements <= row_tier_config<Arch, T, Tier>::max_cached_elements),
-                                           detail::type_is<row_tier_config<Arch, T, Tier>>,
+                                           norm_detail::type_is<row_tier_config<Arch, T, Tier>>,
                                            fitted_row_config<Arch, T, MaxElements, Tier + 1>>::type;
 };
 

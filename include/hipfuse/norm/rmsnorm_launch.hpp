@@ -61,7 +61,7 @@ struct rmsnorm_args {
 template <class T>
 struct qk_rmsnorm_args : qk_rmsnorm_params<T> {};
 
-namespace detail {
+namespace norm_detail {
 
 // Rows of `row_bytes` bytes at `base + i * stride_bytes`, i < rows.
 struct strided_region {
@@ -177,11 +177,11 @@ status launch_rows(const row_set<T, OutT>& first, const row_set<T, OutT>& second
                           Config::block_threads, 0, stream, first, second);
 }
 
-}  // namespace detail
+}  // namespace norm_detail
 
 template <class T, class OutT>
 status can_implement(const rmsnorm_args<T, OutT>& a) {
-  using namespace detail;
+  using namespace norm_detail;
   if (a.rows < 0 || a.hidden < 0)
     return status::error(status_code::invalid_shape, "rmsnorm: rows = " + std::to_string(a.rows) +
                                                          " and hidden = " + std::to_string(a.hidden) +
@@ -220,7 +220,7 @@ status can_implement(const rmsnorm_args<T, OutT>& a) {
 // Does the launcher use 16-byte vectors for these arguments (else one element per access)?
 template <class T, class OutT>
 bool uses_vector_path(const rmsnorm_args<T, OutT>& a) {
-  using namespace detail;
+  using namespace norm_detail;
   bool ok = aligned16(a.input) && aligned16(a.output) && aligned16(a.weight) &&
             aligned16_elements<T>(a.input_stride) && aligned16_elements<OutT>(a.output_stride);
   if (a.residual) ok = ok && aligned16(a.residual) && aligned16_elements<T>(a.residual_stride);
@@ -247,17 +247,17 @@ status rmsnorm(const rmsnorm_args<T, OutT>& a, platform::stream_t stream = nullp
   const bool vector_path = uses_vector_path(a);
   return with_detected_arch([&](auto arch_tag) {
     using P = policy<decltype(arch_tag)>;
-    return detail::with_row_config<typename P::arch, T>(a.hidden, vector_path, [&](auto config) {
+    return norm_detail::with_row_config<typename P::arch, T>(a.hidden, vector_path, [&](auto config) {
       using C = decltype(config);
-      if (a.residual) return detail::launch_rows<P, T, OutT, C, true>(rows, none, stream);
-      return detail::launch_rows<P, T, OutT, C, false>(rows, none, stream);
+      if (a.residual) return norm_detail::launch_rows<P, T, OutT, C, true>(rows, none, stream);
+      return norm_detail::launch_rows<P, T, OutT, C, false>(rows, none, stream);
     });
   });
 }
 
 template <class T>
 status can_implement(const qk_rmsnorm_args<T>& a) {
-  using namespace detail;
+  using namespace norm_detail;
   const qk_tensor<T>* tensors[2] = {&a.q, &a.k};
   const char* names[2] = {"qk_rmsnorm: q", "qk_rmsnorm: k"};
   if (a.tokens < 0)
@@ -302,7 +302,7 @@ status can_implement(const qk_rmsnorm_args<T>& a) {
 
 template <class T>
 bool uses_vector_path(const qk_rmsnorm_args<T>& a) {
-  using namespace detail;
+  using namespace norm_detail;
   bool ok = true;
   for (const qk_tensor<T>* t : {&a.q, &a.k}) {
     ok = ok && aligned16(t->input) && aligned16(t->output) && aligned16(t->weight) &&
@@ -322,8 +322,8 @@ status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::stream_t stream = nullp
   const bool vector_path = uses_vector_path(a);
   return with_detected_arch([&](auto arch_tag) {
     using P = policy<decltype(arch_tag)>;
-    return detail::with_row_config<typename P::arch, T>(longest, vector_path, [&](auto config) {
-      return detail::launch_rows<P, T, T, decltype(config), false>(q, k, stream);
+    return norm_detail::with_row_config<typename P::arch, T>(longest, vector_path, [&](auto config) {
+      return norm_detail::launch_rows<P, T, T, decltype(config), false>(q, k, stream);
     });
   });
 }

@@ -26,7 +26,7 @@
 namespace hipfuse {
 
 namespace detail {
-struct plus_f {
+struct block_reduce_plus {
   template <class T>
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T operator()(T a, T b) const {
     return a + b;
@@ -39,7 +39,7 @@ struct plus_f {
 // work contribute zero instead of returning early.
 template <class Policy, int Width, class T>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T group_sum(T value) {
-  return group_reduce<Policy, Width>(value, detail::plus_f{});
+  return group_reduce<Policy, Width>(value, detail::block_reduce_plus{});
 }
 
 namespace detail {
