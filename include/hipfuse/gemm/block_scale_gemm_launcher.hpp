@@ -40,8 +40,9 @@ inline std::string str(std::int64_t v) { return std::to_string(v); }
 
 }  // namespace detail
 
-template <class Args>
-status can_implement(const Args& p) {
+template <class Fp8, class AScaleLayout, class AScale, class BLayout, class BScale>
+status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale>& p) {
+  using Args = block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale>;
   using layout = typename Args::b_layout;
   using detail::str;
   constexpr bool preshuffled = std::is_same_v<layout, b_preshuffled>;
@@ -125,18 +126,33 @@ status launch_block_scale_gemm(const Args& args, platform::stream_t stream) {
   return go(std::false_type{});
 }
 
-template <class Args>
-status block_scale_gemm(const Args& args, platform::stream_t stream = nullptr) {
-  if (status s = can_implement(args); !s.ok()) return s;
+// Does the GPU found multiply Fp8 operands? (gfx942: e4m3fnuz only; gfx950, NVIDIA: e4m3fn only;
+// the host platform: both.)
+template <class Fp8>
+status check_fp8_format() {
   return with_detected_arch([&](auto arch_tag) -> status {
     using Arch = decltype(arch_tag);
-    using Fp8 = typename Args::fp8_type;
+    if constexpr (Arch::id == arch_id::host || std::is_same_v<Fp8, typename Arch::fp8_type>) {
+      return status::success();
+    } else {
+      return status::error(status_code::unsupported_arch, std::string("block_scale_gemm: ") + Arch::name +
+                                                              " multiplies " + Arch::fp8_type::name + " operands, not " +
+                                                              Fp8::name);
+    }
+  });
+}
+
+template <class Fp8, class AScaleLayout, class AScale, class BLayout, class BScale>
+status block_scale_gemm(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale>& args,
+                        platform::stream_t stream = nullptr) {
+  if (status s = can_implement(args); !s.ok()) return s;
+  if (status s = check_fp8_format<Fp8>(); !s.ok()) return s;
+  return with_detected_arch([&](auto arch_tag) -> status {
+    using Arch = decltype(arch_tag);
     if constexpr (Arch::id == arch_id::host || std::is_same_v<Fp8, typename Arch::fp8_type>) {
       return launch_block_scale_gemm<policy<Arch, backend::automatic, backend::automatic, Fp8>>(args, stream);
     } else {
-      return status::error(status_code::unsupported_arch,
-                           std::string("block_scale_gemm: ") + Arch::name + " multiplies " + Arch::fp8_type::name +
-                               " operands, not " + Fp8::name);
+      return status::error(status_code::unsupported_arch, "block_scale_gemm: fp8 format of the GPU changed");
     }
   });
 }
