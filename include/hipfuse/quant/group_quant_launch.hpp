@@ -27,7 +27,7 @@ struct arch_fp8 {};
 template <class Fp8>
 using fp8_output_t = std::conditional_t<is_fp8_format<Fp8>, Fp8, std::uint8_t>;
 
-namespace detail {
+namespace quant_detail {
 template <class Arch, class Fp8>
 struct quant_policy {
   using type = with_fp8<policy<Arch>, Fp8>;
@@ -36,11 +36,11 @@ template <class Arch>
 struct quant_policy<Arch, arch_fp8> {
   using type = policy<Arch>;
 };
-}  // namespace detail
+}  // namespace quant_detail
 
 // The policy a launcher uses on Arch for the requested fp8 format.
 template <class Arch, class Fp8>
-using quant_policy_t = typename detail::quant_policy<Arch, Fp8>::type;
+using quant_policy_t = typename quant_detail::quant_policy<Arch, Fp8>::type;
 
 template <class In, class Layout = scale_layout::row_major, class Scale = float, int GroupSize = 128,
           class Fp8 = arch_fp8>
@@ -66,7 +66,7 @@ struct group_quant_args {
   float eps = 1e-10f;
 };
 
-namespace detail {
+namespace quant_detail {
 
 template <class Fp8>
 constexpr float format_max() {
@@ -155,12 +155,12 @@ status check_quant_output(const void* output, std::int64_t output_row_stride, co
   return status::success();
 }
 
-}  // namespace detail
+}  // namespace quant_detail
 
 template <class In, class Layout, class Scale, int GroupSize, class Fp8>
 status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a) {
   using storage = scale_storage_t<Layout, Scale>;
-  using detail::num;
+  using quant_detail::num;
   if (a.rows < 0 || a.cols < 0)
     return status::error(status_code::invalid_shape,
                          "rows (" + num(a.rows) + ") and cols (" + num(a.cols) + ") must not be negative");
@@ -170,7 +170,7 @@ status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& 
   const std::int64_t groups = a.cols / GroupSize;
   if (a.rows > std::numeric_limits<int>::max() || (groups > 0 && a.rows > std::numeric_limits<int>::max() / groups))
     return status::error(status_code::invalid_shape, "rows * cols / group size must be below 2^31");
-  if (status s = detail::check_quant_values(a.fp8_max, a.eps, detail::format_max<Fp8>());
+  if (status s = quant_detail::check_quant_values(a.fp8_max, a.eps, quant_detail::format_max<Fp8>());
       !s.ok())
     return s;
   if (a.rows == 0 || a.cols == 0) return status::success();  // nothing to read or write
@@ -178,21 +178,21 @@ status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& 
   if (a.input_row_stride < a.cols)
     return status::error(status_code::invalid_stride, "input_row_stride (" + num(a.input_row_stride) +
                                                           ") is smaller than cols (" + num(a.cols) + ")");
-  if (!detail::aligned(a.input, 16) || (a.input_row_stride * static_cast<std::int64_t>(sizeof(In))) % 16 != 0)
+  if (!quant_detail::aligned(a.input, 16) || (a.input_row_stride * static_cast<std::int64_t>(sizeof(In))) % 16 != 0)
     return status::error(status_code::misaligned, "input must be 16-byte aligned with input_row_stride (" +
                                                       num(a.input_row_stride) + ") a multiple of 16 bytes");
-  if (status s = detail::check_quant_output<Layout, Scale, GroupSize>(a.output, a.output_row_stride, a.scales,
+  if (status s = quant_detail::check_quant_output<Layout, Scale, GroupSize>(a.output, a.output_row_stride, a.scales,
                                                                       a.scale_stride, a.rows, a.cols, "");
       !s.ok())
     return s;
-  const detail::byte_range in{a.input, static_cast<std::size_t>(((a.rows - 1) * a.input_row_stride + a.cols) * sizeof(In)),
+  const quant_detail::byte_range in{a.input, static_cast<std::size_t>(((a.rows - 1) * a.input_row_stride + a.cols) * sizeof(In)),
                               "input"};
-  const detail::byte_range out{a.output, static_cast<std::size_t>((a.rows - 1) * a.output_row_stride + a.cols), "output"};
-  const detail::byte_range sc{a.scales,
+  const quant_detail::byte_range out{a.output, static_cast<std::size_t>((a.rows - 1) * a.output_row_stride + a.cols), "output"};
+  const quant_detail::byte_range sc{a.scales,
                               static_cast<std::size_t>(Layout::extent(a.rows, groups, a.scale_stride)) * sizeof(storage),
                               "scales"};
-  if (status s = detail::check_overlap({in, out, sc}); !s.ok()) return s;
-  return detail::check_device_pointers({in, out, sc});
+  if (status s = quant_detail::check_overlap({in, out, sc}); !s.ok()) return s;
+  return quant_detail::check_device_pointers({in, out, sc});
 }
 
 template <class Functor>
@@ -200,14 +200,14 @@ HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_size) group_quant_kerne
   kernel_body<typename Functor::arch>([&] { Functor{}(p, Functor::block_size); });
 }
 
-namespace detail {
+namespace quant_detail {
 // Blocks for `work` items of `per_block` each; the functors stride over the grid beyond the cap.
 inline int grid_for(std::int64_t work, int per_block) {
   const std::int64_t blocks = (work + per_block - 1) / per_block;
   constexpr std::int64_t cap = 1 << 20;
   return static_cast<int>(blocks < cap ? blocks : cap);
 }
-}  // namespace detail
+}  // namespace quant_detail
 
 template <class In, class Layout, class Scale, int GroupSize, class Fp8>
 status group_quant(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a, platform::stream_t stream = nullptr) {
@@ -217,7 +217,7 @@ status group_quant(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a,
     using P = quant_policy_t<decltype(arch_tag), Fp8>;
     using F = group_quant_functor<P, In, Layout, Scale, GroupSize>;
     using fp8 = typename F::fp8_type;
-    if (status s = detail::check_quant_values(a.fp8_max, a.eps, fp8::max_finite); !s.ok()) return s;
+    if (status s = quant_detail::check_quant_values(a.fp8_max, a.eps, fp8::max_finite); !s.ok()) return s;
     typename F::params p{a.input,
                          a.input_row_stride,
                          reinterpret_cast<fp8*>(a.output),
@@ -227,7 +227,7 @@ status group_quant(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a,
                          static_cast<int>(a.cols / GroupSize),
                          a.fp8_max == 0.0f ? fp8::max_finite : a.fp8_max,
                          a.eps};
-    const int grid = detail::grid_for(a.rows * (a.cols / GroupSize), F::groups_per_block);
+    const int grid = quant_detail::grid_for(a.rows * (a.cols / GroupSize), F::groups_per_block);
     return platform::launch(group_quant_kernel<F>, {grid, 1}, F::block_size, 0, stream, p);
   });
 }

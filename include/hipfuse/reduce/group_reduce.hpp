@@ -27,7 +27,7 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T group_reduce(T value, Op op) {
 }
 
 namespace detail {
-struct max_u32 {
+struct group_max_u32 {
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint32_t operator()(std::uint32_t a, std::uint32_t b) const {
     return a > b ? a : b;
   }
@@ -38,7 +38,7 @@ struct max_u32 {
 // maximum: every NaN orders above +inf, which orders above every finite magnitude.
 template <class Policy, int Width>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint32_t group_max(std::uint32_t value) {
-  return group_reduce<Policy, Width>(value, detail::max_u32{});
+  return group_reduce<Policy, Width>(value, detail::group_max_u32{});
 }
 
 }  // namespace hipfuse

@@ -1,0 +1,162 @@
+// Fused RMSNorm -> per-group FP8 quantization on the device, built on the RMSNorm row functor
+// (norm/rmsnorm.hpp): load() reduces the sum of squares, apply() hands each thread its normalized
+// fp32 values, and here each group of them is quantized where it lies.
+//
+// y = round_to_T(x * rsqrt(mean(x^2) + eps) * w) exactly as rmsnorm writes it, then y goes through
+// group_quant's numerics. So the codes and scales are bit-identical to rmsnorm() followed by
+// group_quant() on its output, with one read of x instead of three tensor passes.
+//
+//   rmsnorm_quant_row<Policy, T, Config, Layout, Scale, GroupSize, Residual>   one row
+//   rmsnorm_quant_rows<...>   a block's rows of the quantized tensor, then of an optional second
+//                             tensor that is only normalized (DeepSeek MLA: q quantized, k_nope bf16)
+// Host launcher: rmsnorm_quant_launch.hpp.
+#pragma once
+#include <cstdint>
+#include "../norm/rmsnorm.hpp"
+#include "group_quant.hpp"
+
+namespace hipfuse {
+
+// Where one row's codes and scales go.
+template <class Fp8, class Layout, class Scale>
+struct quant_row_target {
+  Fp8* codes = nullptr;  // the row's first code
+  scale_view<Layout, Scale> scales;
+  int row = 0;
+  int groups = 0;
+  float fp8_max = Fp8::max_finite;
+  float eps = 1e-10f;
+};
+
+// One row. On a GPU Config::row_threads must be at least GroupSize / Config::vec (the lanes that
+// hold one group) and every lane of the wave must reach each group together: the launcher takes
+// row_threads >= wave size and n a multiple of wave size * Config::vec. On the host platform one
+// thread walks the row and gathers each group before quantizing it.
+// row.output, when not null, also receives y (the unquantized normalized row).
+template <class Policy, class T, class Config, class Layout, class Scale, int GroupSize, bool Residual = false>
+struct rmsnorm_quant_row {
+  using norm = rmsnorm_row<Policy, T, T, Config, Residual>;
+  using storage = typename norm::storage;
+  using fp8_type = typename Policy::fp8_type;
+  using target = quant_row_target<fp8_type, Layout, Scale>;
+  static constexpr int vec_n = Config::vec;
+  static constexpr int group_lanes = GroupSize / vec_n;
+  static constexpr bool serial = Config::row_threads == 1;
+  static_assert(GroupSize % vec_n == 0 && vec_n % 4 == 0, "fused quantization needs the vector path");
+  static_assert(serial || Config::row_threads >= group_lanes, "a group's lanes must lie within the row's threads");
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const row_view<T, T>& row, const target& t, int lane, bool active,
+                                                     storage& s) const {
+    norm f;
+    const float inv_rms = f.load(row, lane, active, s);
+    T* out = row.output;
+    if constexpr (serial) {
+      float group[GroupSize];
+      f.apply(row, lane, active, inv_rms, [&](int first, const float* y, int count) {
+        for (int i = 0; i < count; ++i) {
+          const T rounded = from_float<T>(y[i]);
+          if (out) out[first + i] = rounded;
+          group[(first + i) % GroupSize] = to_float(rounded);
+        }
+        if ((first + count) % GroupSize == 0) store_group(t, (first + count) / GroupSize - 1, group, 0);
+      });
+    } else {
+      f.apply(row, lane, active, inv_rms, [&](int first, const float* y, int count) {
+        if (count != vec_n) return;  // no tails: n is a multiple of the group size
+        float v[vec_n];
+        vec<T, vec_n> rounded;
+        for (int i = 0; i < vec_n; ++i) {
+          rounded[i] = from_float<T>(y[i]);
+          v[i] = to_float(rounded[i]);
+        }
+        if (out) rounded.store(out + first);
+        store_piece(t, first, v);
+      });
+    }
+  }
+
+ private:
+  // GPU: this lane's vec_n values of the group that starts at a multiple of GroupSize.
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_piece(const target& t, int first, const float (&v)[vec_n]) {
+    std::uint32_t codes[vec_n / 4];
+    const group_scale<Scale> s = group_quantizer<Policy, group_lanes, Scale>{t.fp8_max, t.eps}(v, codes);
+    vec<std::uint32_t, vec_n / 4> words;
+    for (int i = 0; i < vec_n / 4; ++i) words[i] = codes[i];
+    words.store(reinterpret_cast<std::uint32_t*>(t.codes + first));
+    if (first % GroupSize == 0) store_scale(t, first / GroupSize, s.value);
+  }
+
+  // Host: a whole group gathered by the single thread.
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_group(const target& t, int group, const float (&v)[GroupSize],
+                                                             int) {
+    std::uint32_t codes[GroupSize / 4];
+    const group_scale<Scale> s = group_quantizer<Policy, 1, Scale>{t.fp8_max, t.eps}(v, codes);
+    auto* dst = reinterpret_cast<std::uint32_t*>(t.codes + group * GroupSize);
+    for (int i = 0; i < GroupSize / 4; ++i) dst[i] = codes[i];
+    store_scale(t, group, s.value);
+  }
+
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_scale(const target& t, int group, Scale value) {
+    t.scales.store(t.row, group, value);
+    if (group == t.groups - 1) t.scales.store_padding(t.row, t.groups);
+  }
+};
+
+template <class Policy, class T, class Config, class Layout, class Scale, int GroupSize, bool Residual = false>
+struct rmsnorm_quant_rows {
+  using quant_row = rmsnorm_quant_row<Policy, T, Config, Layout, Scale, GroupSize, Residual>;
+  using plain_row = rmsnorm_row<Policy, T, T, Config, false>;
+  using storage = typename quant_row::storage;
+  using fp8_type = typename Policy::fp8_type;
+  using policy_type = Policy;
+  static constexpr int block_threads = Config::block_threads;
+
+  struct params {
+    row_set<T, T> quantized;  // output may be null (no unquantized copy); heads = 1
+    fp8_type* codes;
+    std::int64_t code_stride;
+    scale_view<Layout, Scale> scales;
+    float fp8_max;
+    float quant_eps;
+    row_set<T, T> plain;  // rows = 0 when there is none
+  };
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const params& p, std::int64_t block_index, storage& s) const {
+    const int tid = platform::thread_rank();
+    const int lane = tid % Config::row_threads;
+    const std::int64_t r = block_index * Config::rows_per_block + tid / Config::row_threads;
+    if (r < p.quantized.rows) {
+      row_view<T, T> row = p.quantized.row(r);
+      if (p.quantized.output == nullptr) row.output = nullptr;
+      quant_row_target<fp8_type, Layout, Scale> t;
+      t.codes = p.codes + r * p.code_stride;
+      t.scales = p.scales;
+      t.row = static_cast<int>(r);
+      t.groups = p.quantized.n / GroupSize;
+      t.fp8_max = p.fp8_max;
+      t.eps = p.quant_eps;
+      quant_row{}(row, t, lane, true, s);
+    } else {
+      const std::int64_t local = r - p.quantized.rows;
+      const bool active = local < p.plain.rows;
+      const row_view<T, T> row = active ? p.plain.row(local) : row_view<T, T>{};
+      plain_row f;
+      const float inv_rms = f.load(row, lane, active, s);
+      f.store(row, lane, active, inv_rms);
+    }
+  }
+
+  static HIPFUSE_HOST_DEVICE constexpr std::int64_t blocks_for(std::int64_t rows) {
+    return (rows + Config::rows_per_block - 1) / Config::rows_per_block;
+  }
+};
+
+template <class Functor>
+HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_threads) rmsnorm_quant_kernel(const typename Functor::params p) {
+  kernel_body<typename Functor::policy_type::arch>([&] {
+    HIPFUSE_SHARED typename Functor::storage storage;
+    Functor{}(p, platform::block_rank_x(), storage);
+  });
+}
+
+}  // namespace hipfuse
