@@ -15,11 +15,14 @@ namespace gemm {
 
 inline constexpr int scale_block = 128;
 
-template <class Atom, int BlockM, int BlockN, int WarpsM, int WarpsN>
+// WarpsK > 1 splits each 128-k block's atom steps over that many warp groups, which add their
+// results at the end (the small-M tiles: many narrow blocks, each still with several warps).
+template <class Atom, int BlockM, int BlockN, int WarpsM, int WarpsN, int WarpsK = 1>
 struct tile_shape {
   using atom = Atom;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block;
-  static constexpr int warps_m = WarpsM, warps_n = WarpsN, warps = WarpsM * WarpsN;
+  static constexpr int warps_m = WarpsM, warps_n = WarpsN, warps_k = WarpsK;
+  static constexpr int warps_mn = WarpsM * WarpsN, warps = warps_mn * WarpsK;
   static constexpr int threads = warps * Atom::lanes;
   static constexpr int warp_m = BlockM / WarpsM, warp_n = BlockN / WarpsN;
   static constexpr int repeat_m = warp_m / Atom::m, repeat_n = warp_n / Atom::n;
@@ -31,6 +34,7 @@ struct tile_shape {
   static_assert(BlockM % WarpsM == 0 && BlockN % WarpsN == 0, "warps must split the block tile evenly");
   static_assert(warp_m % Atom::m == 0 && warp_n % Atom::n == 0, "a warp tile is a whole number of atoms");
   static_assert(block_k % Atom::k == 0, "the atom's k divides the 128-k scale block");
+  static_assert(k_steps % WarpsK == 0, "the k split divides the atom steps of a 128-k block");
   static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
   static_assert(BlockN % 16 == 0, "block_n is a multiple of 16 (preshuffled B loads 16-row groups)");
 };
@@ -51,8 +55,9 @@ struct tile_config<arch::host, backend::reference_matmul, Fp8, SmallM> {
 template <class Fp8, bool SmallM>
 struct tile_config<arch::gfx942, backend::mfma_fp8, Fp8, SmallM> {
   static_assert(std::is_same_v<Fp8, float8_e4m3fnuz>, "the gfx942 fp8 MFMA takes e4m3fnuz operands");
-  // 128x128 tiles double-buffered fill exactly the 64 KiB of LDS.
-  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x32_fp8, 16, 64, 1, 4>,
+  // 128x128 tiles double-buffered fill exactly the 64 KiB of LDS. Small M: 16x16 tiles, the four
+  // 32-k steps of a block on four waves.
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x32_fp8, 16, 16, 1, 1, 4>,
                                    tile_shape<atom_mfma_32x32x16_fp8, 128, 128, 2, 2>>;
 };
 
@@ -75,7 +80,9 @@ struct nvidia_tile_config {
   static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "mma.sync takes OCP e4m3 operands");
   // 128x64 double-buffered = 48 KiB: the static shared-memory limit, no opt-in needed. Eight warps
   // of 32x32 keep the accumulators and the partial sums of the promotion within 255 registers.
-  using shape = std::conditional_t<SmallM, tile_shape<atom_mma_sync_m16n8k32, 16, 64, 1, 4>,
+  // Small M: 16x16 tiles (N/16 blocks, enough to fill the GPU for every DeepSeek N), the four
+  // 32-k steps of a block on four warps.
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mma_sync_m16n8k32, 16, 16, 1, 1, 4>,
                                    tile_shape<atom_mma_sync_m16n8k32, 128, 64, 4, 2>>;
 };
 template <class Fp8, bool SmallM>

@@ -131,7 +131,7 @@ HIPFUSE_GEMM_UNROLL
       }
     }
     if constexpr (shuffle_scales) {
-      const int warp_row0 = (tid / atom::lanes / Shape::warps_n) * Shape::warp_m;
+      const int warp_row0 = ((tid / atom::lanes) % Shape::warps_mn / Shape::warps_n) * Shape::warp_m;
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i) {
         const int row = m0 + warp_row0 + i * atom::m + (tid % atom::lanes) % atom::m;
@@ -164,8 +164,9 @@ HIPFUSE_GEMM_UNROLL
   HIPFUSE_DEVICE static void run(const Args& p, shared_tiles<Shape>& smem, int tile_m, int tile_n) {
     const int tid = platform::thread_rank();
     const int warp = tid / atom::lanes, lane = tid % atom::lanes;
-    const int warp_row0 = (warp / Shape::warps_n) * Shape::warp_m;
-    const int warp_col0 = (warp % Shape::warps_n) * Shape::warp_n;
+    const int warp_mn = warp % Shape::warps_mn, warp_k = warp / Shape::warps_mn;
+    const int warp_row0 = (warp_mn / Shape::warps_n) * Shape::warp_m;
+    const int warp_col0 = (warp_mn % Shape::warps_n) * Shape::warp_n;
     const int m0 = tile_m * Shape::block_m, n0 = tile_n * Shape::block_n;
     const int kblocks = p.k / scale_block;
     const auto* b_scale_row = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks;
@@ -193,7 +194,7 @@ HIPFUSE_GEMM_UNROLL
       if (more) fetch(p, m0, n0, kb + 1, tid, s);
 
       if constexpr (atom::scaled) {
-        multiply_scaled(p, smem, stage, kb, m0, warp_row0, warp_col0, lane, b_scale_row[kb].bits, acc);
+        multiply_scaled(p, smem, stage, kb, m0, warp_row0, warp_col0, warp_k, lane, b_scale_row[kb].bits, acc);
       } else {
         // Scales for this block, read before the matrix work so their latency hides behind it.
         float row_scale[rm][atom::c_per_lane];
@@ -211,7 +212,7 @@ HIPFUSE_GEMM_UNROLL
           }
         const float col_scale = scale_value(b_scale_row[kb]);
 
-        multiply(smem, stage, warp_row0, warp_col0, lane, partial);
+        multiply(smem, stage, warp_row0, warp_col0, warp_k, lane, partial);
 
 HIPFUSE_GEMM_UNROLL
         for (int i = 0; i < rm; ++i)
@@ -232,14 +233,44 @@ HIPFUSE_GEMM_UNROLL
       platform::block_barrier();
     }
 
+    if constexpr (Shape::warps_k > 1) {
+      // Add the k groups' results through shared memory (free now: the loop ended with a barrier);
+      // group 0 finishes. Laid out [slot][element][lane] so a wave's writes are contiguous.
+      constexpr int per_lane = rm * rn * atom::c_per_lane;
+      static_assert((Shape::warps_k - 1) * Shape::warps_mn * per_lane * atom::lanes * 4 <= sizeof(smem.a),
+                    "the k-split reduction fits the A tiles");
+      float* partials = reinterpret_cast<float*>(smem.a[0]);
+      auto slot = [&](int group, int i, int j, int e) {
+        return (((group - 1) * Shape::warps_mn + warp_mn) * per_lane + (i * rn + j) * atom::c_per_lane + e) *
+                   atom::lanes + lane;
+      };
+      if (warp_k > 0) {
+HIPFUSE_GEMM_UNROLL
+        for (int i = 0; i < rm; ++i)
+HIPFUSE_GEMM_UNROLL
+          for (int j = 0; j < rn; ++j)
+HIPFUSE_GEMM_UNROLL
+            for (int e = 0; e < atom::c_per_lane; ++e) partials[slot(warp_k, i, j, e)] = acc[i][j].value[e];
+      }
+      platform::block_barrier();
+      if (warp_k > 0) return;
+      for (int g = 1; g < Shape::warps_k; ++g)
+HIPFUSE_GEMM_UNROLL
+        for (int i = 0; i < rm; ++i)
+HIPFUSE_GEMM_UNROLL
+          for (int j = 0; j < rn; ++j)
+HIPFUSE_GEMM_UNROLL
+            for (int e = 0; e < atom::c_per_lane; ++e) acc[i][j].value[e] += partials[slot(g, i, j, e)];
+    }
     epilogue(p, acc, m0 + warp_row0, n0 + warp_col0, lane);
   }
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply(const shared_tiles<Shape>& smem, int stage, int warp_row0,
-                                                         int warp_col0, int lane,
+                                                         int warp_col0, int warp_k, int lane,
                                                          typename atom::c_fragment (&partial)[rm][rn]) {
 HIPFUSE_GEMM_KSTEP_UNROLL
-    for (int ks = 0; ks < Shape::k_steps; ++ks) {
+    for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
+      const int ks = step * Shape::warps_k + warp_k;
       typename atom::a_fragment fa[rm];
       typename atom::b_fragment fb[rn];
 HIPFUSE_GEMM_UNROLL
@@ -259,7 +290,8 @@ HIPFUSE_GEMM_UNROLL
   // shares one B scale.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply_scaled(const Args& p, const shared_tiles<Shape>& smem,
                                                                 int stage, int kb, int m0, int warp_row0,
-                                                                int warp_col0, int lane, std::uint8_t b_code,
+                                                                int warp_col0, int warp_k, int lane,
+                                                                std::uint8_t b_code,
                                                                 typename atom::c_fragment (&acc)[rm][rn]) {
     int a_code[rm];
 HIPFUSE_GEMM_UNROLL
@@ -268,7 +300,8 @@ HIPFUSE_GEMM_UNROLL
       a_code[i] = row < p.m ? scale_code(p.a_scale, row, kb) : 127;
     }
 HIPFUSE_GEMM_KSTEP_UNROLL
-    for (int ks = 0; ks < Shape::k_steps; ++ks) {
+    for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
+      const int ks = step * Shape::warps_k + warp_k;
       typename atom::a_fragment fa[rm];
       typename atom::b_fragment fb[rn];
 HIPFUSE_GEMM_UNROLL
