@@ -3,6 +3,7 @@
 // own values through group_quantizer.
 #include <cstdint>
 #include <hipfuse/quant/group_quant_launch.hpp>
+#include <hipfuse/quant/rmsnorm_quant.hpp>
 
 namespace hipfuse_codegen {
 
@@ -34,6 +35,13 @@ template __global__ void user_silu_quant_kernel<policy<arch::gfx942>>(const floa
 template __global__ void user_silu_quant_kernel<policy<arch::gfx950>>(const float*, const float*, std::uint32_t*, float*, int);
 
 
+// The fused norm -> quant in the configurations the launcher picks on AMD: MLA q (1536, a wave per
+// row, 4 vectors per lane) and hidden states (7168, a block per row, with the residual).
+template <class Arch, class Layout, class Scale, int Tier, bool Residual>
+using fused = hipfuse::rmsnorm_quant_rows<hipfuse::policy<Arch>, hipfuse::bfloat16,
+                                          hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier>, Layout, Scale, 128,
+                                          Residual>;
+
 template <class Arch, class In, class Layout, class Scale, int G>
 using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Scale, G>;
 
@@ -54,3 +62,12 @@ HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::ue8m0_packed_column
 HIPFUSE_QUANT_BOTH(hipfuse::float16, hipfuse::scale_layout::column_major, float, 64)
 HIPFUSE_QUANT_BOTH(float, hipfuse::scale_layout::row_major, float, 128)
 HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 32)
+
+#define HIPFUSE_FUSED_INSTANCE(Arch, Layout, Scale, Tier, Residual)                                            \
+  template __global__ void hipfuse::rmsnorm_quant_kernel<hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>>( \
+      const hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>::params);
+
+HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::column_major_aligned4, float, 3, false)
+HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::column_major_aligned4, float, 3, false)
+HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::row_major, float, 5, true)
+HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::ue8m0_packed_column_major, hipfuse::ue8m0, 5, true)

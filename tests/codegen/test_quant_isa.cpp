@@ -69,3 +69,20 @@ TEST_CASE("a user kernel quantizing its own values through group_quantizer", "[q
     CHECK_FALSE(ks[0].contains("s_trap"));
   }
 }
+
+TEST_CASE("fused RMSNorm -> FP8 kernels: hardware convert, 16-byte loads, no scratch", "[quant][codegen]") {
+  for (const std::string arch : {"gfx942", "gfx950"}) {
+    const auto ks = kernels(arch, {"rmsnorm_quant_kernel"});
+    REQUIRE(ks.size() == 2);
+    for (const isa::kernel& k : ks) {
+      INFO(arch << " " << k.name);
+      print(k);
+      CHECK(k.contains("v_cvt_pk_fp8_f32"));
+      CHECK(k.contains("global_load_dwordx4"));
+      CHECK(k.contains("v_rsq_f32"));
+      CHECK(k.scratch_bytes == 0);
+      CHECK_FALSE(k.contains("s_trap"));
+      CHECK(k.vgpr + k.agpr <= 192);  // the RMSNorm tier holds the row in registers (plain rmsnorm: 90 / 158)
+    }
+  }
+}
