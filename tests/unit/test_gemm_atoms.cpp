@@ -8,6 +8,7 @@
 #include <hipfuse/gemm/atom_mfma_gfx942.hpp>
 #include <hipfuse/gemm/atom_mfma_gfx950.hpp>
 #include <hipfuse/gemm/atom_mma_sync_sm89.hpp>
+#include <hipfuse/gemm/tile_pipeline.hpp>
 #include "fp8_reference.hpp"
 #include "gemm_reference.hpp"
 #include "test_support.hpp"
@@ -168,7 +169,56 @@ void check_shared_k_map() {
     for (int i = 0; i < Atom::a_per_lane; ++i) CHECK(Atom::a_coord(lane, i).k == Atom::b_coord(lane, i).k);
 }
 
+// The AMD pipeline multiplies B·Aᵀ (tile_pipeline.hpp, swap_ab): rows of C come in through the
+// instruction's B operand and leave as C's columns. Loading that way and reading C transposed
+// must give A·Bᵀ.
+template <class Atom>
+void check_swapped_model() {
+  INFO(Atom::name);
+  static_assert(c_column_is_lane<Atom>(), "the swapped form needs C's column to be the lane");
+  wave_tiles<Atom> t;  // t.a: [m][k] rows of C; t.b: [n][k]
+  std::vector<typename Atom::a_fragment> fa(Atom::lanes);
+  std::vector<typename Atom::b_fragment> fb(Atom::lanes);
+  std::vector<typename Atom::c_fragment> fc(Atom::lanes);
+  const auto& spec = spec_of<typename Atom::fp8_type>();
+  auto code_of = [&](double v) {
+    for (int c = 0; c < 256; ++c)
+      if (spec.decode(static_cast<std::uint8_t>(c)) == v) return static_cast<std::uint8_t>(c);
+    return std::uint8_t{0};
+  };
+  for (int lane = 0; lane < Atom::lanes; ++lane) {
+    for (int i = 0; i < Atom::a_per_lane; ++i) {  // instruction A <- B tile
+      const row_k rk = Atom::a_coord(lane, i);
+      fa[lane].set_byte(i, code_of(t.b[rk.row * Atom::k + rk.k]));
+    }
+    for (int i = 0; i < Atom::b_per_lane; ++i) {  // instruction B <- A tile
+      const row_k rk = Atom::b_coord(lane, i);
+      fb[lane].set_byte(i, code_of(t.a[rk.row * Atom::k + rk.k]));
+    }
+    for (float& v : fc[lane].value) v = 0.0f;
+  }
+  Atom::model(fa.data(), fb.data(), fc.data());
+  const std::vector<double> want = hipfuse_test::plain_matmul(t.a, t.b, Atom::m, Atom::n, Atom::k);
+  std::size_t bad = 0;
+  for (int lane = 0; lane < Atom::lanes; ++lane)
+    for (int e = 0; e < Atom::c_per_lane; ++e) {
+      const row_col rc = Atom::c_coord(lane, e);
+      CHECK(rc.col == lane % Atom::n);  // one row of C per lane
+      bad += fc[lane].value[e] != want[rc.col * Atom::n + rc.row];
+    }
+  CHECK(bad == 0);
+}
+
 }  // namespace
+
+TEST_CASE("AMD atoms multiply B·Aᵀ with one row of C per lane", "[gemm][atom]") {
+  check_swapped_model<atom_mfma_32x32x16_fp8>();
+  check_swapped_model<atom_mfma_16x16x32_fp8>();
+  check_swapped_model<atom_mfma_16x16x128_f8f6f4>();
+  check_swapped_model<atom_mfma_32x32x64_f8f6f4>();
+  STATIC_REQUIRE_FALSE(c_column_is_lane<atom_mma_sync_m16n8k32>());
+  STATIC_REQUIRE_FALSE(c_column_is_lane<atom_host<float8_e4m3fn>>());
+}
 
 TEST_CASE("atom lane maps cover each tile exactly once, in contiguous k runs", "[gemm][atom]") {
   check_maps<atom_host<float8_e4m3fn>>();

@@ -78,6 +78,19 @@ HIPFUSE_GEMM_UNROLL
   return f;
 }
 
+// Is column e of every lane's C fragment the lane's own index (mod n)? Then, multiplying B·Aᵀ
+// instead of A·Bᵀ, each lane's accumulators all belong to one row of C, so the row scales of the
+// promotion need no exchange between lanes (AMD's square MFMAs, whose C rows spread over 16 or 4
+// values per lane while the column is the lane).
+template <class Atom>
+constexpr bool c_column_is_lane() {
+  if (Atom::m != Atom::n || Atom::lanes < Atom::m) return false;
+  for (int lane = 0; lane < Atom::lanes; ++lane)
+    for (int e = 0; e < Atom::c_per_lane; ++e)
+      if (Atom::c_coord(lane, e).col != lane % Atom::n || Atom::b_coord(lane, 0).row != lane % Atom::n) return false;
+  return true;
+}
+
 template <class Shape, class Args>
 struct block_scale_gemm_pipeline {
   using atom = typename Shape::atom;
@@ -100,6 +113,15 @@ struct block_scale_gemm_pipeline {
   // the tiles; a lane then takes its C rows' scales from those lanes by shuffle (rm loads per lane
   // instead of rm·c_per_lane, and no shared memory). The one-lane host atom reads them directly.
   static constexpr bool shuffle_scales = !atom::scaled && atom::lanes >= atom::m;
+  static constexpr bool swap_ab =
+      c_column_is_lane<atom>() && std::is_same_v<typename atom::a_fragment, typename atom::b_fragment>;
+  // Fragments of the A tile (rows of C) and of the B tile, and the instruction operand each feeds.
+  using a_tile_fragment = std::conditional_t<swap_ab, typename atom::b_fragment, typename atom::a_fragment>;
+  using b_tile_fragment = std::conditional_t<swap_ab, typename atom::a_fragment, typename atom::b_fragment>;
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static row_col c_position(int lane, int e) {
+    const row_col rc = atom::c_coord(lane, e);
+    return swap_ab ? row_col{rc.col, rc.row} : rc;  // (row of C, column of C) within the atom
+  }
 
   struct staged {
     chunk a[a_per_thread];
@@ -202,8 +224,10 @@ HIPFUSE_GEMM_UNROLL
         for (int i = 0; i < rm; ++i)
 HIPFUSE_GEMM_UNROLL
           for (int e = 0; e < atom::c_per_lane; ++e) {
-            const int row = atom::c_coord(lane, e).row;
-            if constexpr (shuffle_scales) {
+            const int row = c_position(lane, e).row;
+            if constexpr (swap_ab) {
+              row_scale[i][e] = a_scale[i];  // this lane's own row
+            } else if constexpr (shuffle_scales) {
               row_scale[i][e] = lane_value(a_scale[i], row);
             } else {
               const int r = m0 + warp_row0 + i * atom::m + row;
@@ -271,18 +295,24 @@ HIPFUSE_GEMM_UNROLL
 HIPFUSE_GEMM_KSTEP_UNROLL
     for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
       const int ks = step * Shape::warps_k + warp_k;
-      typename atom::a_fragment fa[rm];
-      typename atom::b_fragment fb[rn];
+      a_tile_fragment fa[rm];
+      b_tile_fragment fb[rn];
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
-        fa[i] = load_fragment<atom, true>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
+        fa[i] = load_fragment<atom, !swap_ab>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
 HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
-        fb[j] = load_fragment<atom, false>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
+        fb[j] = load_fragment<atom, swap_ab>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
 HIPFUSE_GEMM_UNROLL
-        for (int j = 0; j < rn; ++j) atom::mma(partial[i][j], fa[i], fb[j]);
+        for (int j = 0; j < rn; ++j) {
+          if constexpr (swap_ab) {
+            atom::mma(partial[i][j], fb[j], fa[i]);
+          } else {
+            atom::mma(partial[i][j], fa[i], fb[j]);
+          }
+        }
     }
   }
 
@@ -296,24 +326,30 @@ HIPFUSE_GEMM_UNROLL
     int a_code[rm];
 HIPFUSE_GEMM_UNROLL
     for (int i = 0; i < rm; ++i) {
-      const int row = m0 + warp_row0 + i * atom::m + atom::a_coord(lane, 0).row;
+      const int row = m0 + warp_row0 + i * atom::m + (swap_ab ? atom::b_coord(lane, 0).row : atom::a_coord(lane, 0).row);
       a_code[i] = row < p.m ? scale_code(p.a_scale, row, kb) : 127;
     }
 HIPFUSE_GEMM_KSTEP_UNROLL
     for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
       const int ks = step * Shape::warps_k + warp_k;
-      typename atom::a_fragment fa[rm];
-      typename atom::b_fragment fb[rn];
+      a_tile_fragment fa[rm];
+      b_tile_fragment fb[rn];
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
-        fa[i] = load_fragment<atom, true>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
+        fa[i] = load_fragment<atom, !swap_ab>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
 HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
-        fb[j] = load_fragment<atom, false>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
+        fb[j] = load_fragment<atom, swap_ab>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
 HIPFUSE_GEMM_UNROLL
-        for (int j = 0; j < rn; ++j) atom::mma(acc[i][j], fa[i], fb[j], a_code[i], b_code);
+        for (int j = 0; j < rn; ++j) {
+          if constexpr (swap_ab) {
+            atom::mma(acc[i][j], fb[j], fa[i], b_code, a_code[i]);
+          } else {
+            atom::mma(acc[i][j], fa[i], fb[j], a_code[i], b_code);
+          }
+        }
     }
   }
 
@@ -326,7 +362,7 @@ HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
 HIPFUSE_GEMM_UNROLL
         for (int e = 0; e < atom::c_per_lane; ++e) {
-          const row_col rc = atom::c_coord(lane, e);
+          const row_col rc = c_position(lane, e);
           const int row = row0 + i * atom::m + rc.row, col = col0 + j * atom::n + rc.col;
           if (row < p.m && col < p.n) {
             const float bias = p.bias ? to_float(p.bias[col]) : 0.0f;
