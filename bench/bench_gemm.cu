@@ -5,6 +5,7 @@
 #include <cstring>
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
 #include "harness.hpp"
+#include "reference.hpp"
 #include "shapes.hpp"
 
 namespace {
@@ -12,20 +13,6 @@ namespace {
 using namespace hipfuse_bench;
 using fp8 = hipfuse::float8_e4m3fn;
 using args_t = hipfuse::gemm::block_scale_gemm_args<fp8, hipfuse::gemm::scale_col_major, float>;
-
-// OCP e4m3fn decoded independently of the library: (8 + m)·2^(e-10), subnormals m·2^-9.
-double e4m3fn_value(std::uint8_t b) {
-  const int e = (b >> 3) & 15, m = b & 7;
-  if (e == 15 && m == 7) return NAN;
-  const double v = e == 0 ? m * std::ldexp(1.0, -9) : (8 + m) * std::ldexp(1.0, e - 10);
-  return (b & 0x80) ? -v : v;
-}
-double bf16_value(hipfuse::bfloat16 v) {
-  const std::uint32_t u = static_cast<std::uint32_t>(v.bits) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 struct operands {
   buffer<fp8> a, b;

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <hipfuse/quant/group_quant_launch.hpp>
 #include "harness.hpp"
+#include "reference.hpp"
 #include "shapes.hpp"
 
 namespace {
@@ -17,33 +18,6 @@ using row_major_args = hipfuse::group_quant_args<bf16, hipfuse::scale_layout::ro
 using col4_args = hipfuse::group_quant_args<bf16, hipfuse::scale_layout::column_major_aligned4, float, group, fp8>;
 constexpr int groups = hidden / group;
 constexpr float eps = 1e-10f, fp8_max = 448.0f;
-
-float bf16_value(bf16 v) {
-  const std::uint32_t u = static_cast<std::uint32_t>(v.bits) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
-
-// e4m3fn code of a finite float, round to nearest even, saturating at 448, sign kept (-0 too).
-// The 127 non-negative finite codes are ordered like their values, so this searches them.
-std::uint8_t e4m3fn_code(float x) {
-  static const std::vector<double> values = [] {
-    std::vector<double> v(127);
-    for (int c = 0; c < 127; ++c) {
-      const int e = c >> 3, m = c & 7;
-      v[c] = e == 0 ? m * std::ldexp(1.0, -9) : (8 + m) * std::ldexp(1.0, e - 10);
-    }
-    return v;
-  }();
-  const std::uint8_t sign = std::signbit(x) ? 0x80 : 0;
-  const double a = std::fabs(static_cast<double>(x));
-  if (a >= values[126]) return sign | 126;
-  const int lo = static_cast<int>(std::upper_bound(values.begin(), values.end(), a) - values.begin()) - 1;
-  const double below = a - values[lo], above = values[lo + 1] - a;
-  const int code = below < above ? lo : above < below ? lo + 1 : (lo % 2 == 0 ? lo : lo + 1);
-  return static_cast<std::uint8_t>(sign | code);
-}
 
 struct tensors {
   buffer<bf16> x;
@@ -86,18 +60,15 @@ void check(int t, std::int64_t scale_elements, ScaleIndex scale_at, const char* 
   const auto q = d.q.download();
   const auto s = d.s.download();
   std::int64_t bad_codes = 0, bad_scales = 0;
+  std::vector<float> xs(group);
   for (int m = 0; m < t; ++m) {
     for (int g = 0; g < groups; ++g) {
-      float amax = 0;
-      for (int i = 0; i < group; ++i) amax = std::max(amax, std::fabs(bf16_value(x[std::size_t(m) * hidden + g * group + i])));
-      const float scale = std::max(amax, eps) / fp8_max;
-      const float inverse = 1.0f / scale;
+      const std::size_t base = std::size_t(m) * hidden + g * group;
+      for (int i = 0; i < group; ++i) xs[i] = bf16_value(x[base + i]);
+      const quantized_group want = quantize_group(xs.data(), group, eps, fp8_max);
       const float got_scale = s[scale_at(m, g)];
-      if (std::memcmp(&got_scale, &scale, 4) != 0) ++bad_scales;
-      for (int i = 0; i < group; ++i) {
-        const std::size_t at = std::size_t(m) * hidden + g * group + i;
-        if (q[at].bits != e4m3fn_code(bf16_value(x[at]) * inverse)) ++bad_codes;
-      }
+      if (std::memcmp(&got_scale, &want.scale, 4) != 0) ++bad_scales;
+      for (int i = 0; i < group; ++i) bad_codes += q[base + i].bits != want.codes[i];
     }
   }
   char text[200];

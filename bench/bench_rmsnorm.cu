@@ -8,19 +8,13 @@
 #include <cstring>
 #include <hipfuse/norm/rmsnorm_launch.hpp>
 #include "harness.hpp"
+#include "reference.hpp"
 #include "shapes.hpp"
 
 namespace {
 
 using namespace hipfuse_bench;
 using bf16 = hipfuse::bfloat16;
-
-double bf16_value(bf16 v) {
-  const std::uint32_t u = static_cast<std::uint32_t>(v.bits) << 16;
-  float f;
-  std::memcpy(&f, &u, 4);
-  return f;
-}
 
 // Rows of n elements: row r is read at in[in_offset(r)] and written at out[out_offset(r)].
 // y = x · rsqrt(mean(x²) + eps) · w in float64 must be within one bf16 ulp of the output.
@@ -32,16 +26,13 @@ bool check_rows(const std::vector<bf16>& in, const std::vector<bf16>& out, const
   for (std::int64_t r = 0; r < rows; ++r) {
     const bf16* x = &in[in_offset(r)];
     const bf16* y = &out[out_offset(r)];
-    double ss = 0;
-    for (int i = 0; i < n; ++i) ss += bf16_value(x[i]) * bf16_value(x[i]);
-    const double inv = 1.0 / std::sqrt(ss / n + rms_eps);
+    const double inv = rms_inverse(x, n, rms_eps);
     for (int i = 0; i < n; ++i) {
-      const double ref = bf16_value(x[i]) * inv * bf16_value(w[i]);
+      const double ref = double(bf16_value(x[i])) * inv * bf16_value(w[i]);
       const double got = bf16_value(y[i]);
-      const double ulp = ref == 0 ? 1e-30 : std::ldexp(1.0, std::ilogb(ref) - 7);
-      const double e = std::fabs(got - ref) / ulp;
-      if (!(e <= 1.0)) ++bad;  // NaN (an unwritten, poisoned element) counts as bad
-      if (e > worst || std::isnan(e)) worst = std::isnan(e) ? INFINITY : e;
+      if (!within_bf16_ulp(got, ref)) ++bad;
+      const double e = std::fabs(got - ref) / (ref == 0 ? 1e-30 : std::ldexp(1.0, std::ilogb(ref) - 7));
+      worst = std::isnan(e) ? INFINITY : std::max(worst, e);
     }
   }
   char text[200];

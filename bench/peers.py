@@ -4,6 +4,7 @@
   F.rms_norm pairs (DeepSeek MLA q/k of one [T,2112] buffer; Qwen3 per-head q/k), eager and torch.compile;
   a reference per-1x128 quantization bf16 -> e4m3fn (fp32 scales), eager and torch.compile;
   F.rms_norm [T,7168] alone, and followed by that quantization, eager and torch.compile;
+  DeepSeek MLA: q [T,1536] normalized then quantized, k_nope [T,512] normalized, eager and torch.compile;
   torch._scaled_mm blockwise (1x128 activations x 128x128 weights, cuBLASLt) on the DeepSeek shapes.
 
 Timing: warm-up (which includes torch.compile), then a CUDA graph of many back-to-back calls that
@@ -227,8 +228,12 @@ def make_ops(torch):
     def rmsnorm_quant(x, w):
         return group_quant(F.rms_norm(x, (x.shape[-1],), w, EPS))
 
+    def mla_rmsnorm_quant(buf, wq, wk):
+        q, s = group_quant(F.rms_norm(buf[:, :MLA_Q], (MLA_Q,), wq, EPS))
+        return q, s, F.rms_norm(buf[:, MLA_Q:MLA_Q + MLA_K], (MLA_K,), wk, EPS)
+
     return {"qk_rmsnorm_mla": qk_rmsnorm_mla, "qk_rmsnorm_qwen3": qk_rmsnorm_qwen3, "rmsnorm": rmsnorm,
-            "group_quant": group_quant, "rmsnorm_quant": rmsnorm_quant}
+            "group_quant": group_quant, "rmsnorm_quant": rmsnorm_quant, "mla_rmsnorm_quant": mla_rmsnorm_quant}
 
 
 def norm_quant_specs(torch):
@@ -258,6 +263,10 @@ def norm_quant_specs(torch):
         "rmsnorm_quant": (lambda t: (rnd(t, HIDDEN), rnd(HIDDEN, lo=0.5, hi=1.5)),
                           lambda t: t * HIDDEN * 2 + HIDDEN * 2 + t * HIDDEN + t * groups * 4,
                           lambda t: f"T={t} K={HIDDEN}"),
+        "mla_rmsnorm_quant": (lambda t: (rnd(t, MLA_ROW), rnd(MLA_Q, lo=0.5, hi=1.5), rnd(MLA_K, lo=0.5, hi=1.5)),
+                              lambda t: (2 * t * (MLA_Q + MLA_K) + 2 * (MLA_Q + MLA_K) + t * MLA_Q
+                                         + 4 * t * (MLA_Q // GROUP) + 2 * t * MLA_K),
+                              lambda t: f"T={t} q{MLA_Q}+k{MLA_K}"),
     }
 
 
