@@ -116,7 +116,7 @@ void report(const std::string& label, const std::string& arch, const isa::kernel
             << k.lds_bytes << " | " << k.scratch_bytes << " | " << k.waves_per_simd() << " | " << c.mfma << " | "
             << c.global_loads << " | " << c.scalar_loads << " | " << c.lds_reads << " (" << c.lds_read_bytes
             << " B) | " << c.lds_writes << " (" << c.lds_write_bytes << " B) | " << c.lds_permutes << " | " << c.waits
-            << " | " << c.barriers << " | " << matrix << " | " << lds << " |\n";
+            << " | " << c.barriers << " | " << c.instructions << " | " << matrix << " | " << lds << " |\n";
 }
 
 }  // namespace
@@ -169,8 +169,9 @@ TEST_CASE("gfx950 GEMM kernels use f8f6f4 MFMA, the scaled MFMA with UE8M0 scale
 
 TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]") {
   std::cout << "\n| kernel | arch | VGPR | AGPR | SGPR | LDS B | scratch B | waves/SIMD | MFMA | global loads | "
-               "scalar loads | LDS reads | LDS writes | LDS permutes | waits | barriers | matrix clk/CU | LDS clk/CU |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+               "scalar loads | LDS reads | LDS writes | LDS permutes | waits | barriers | instructions | matrix clk/CU | "
+               "LDS clk/CU |\n"
+               "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   struct row {
     const char* label;
     const char* arch;
