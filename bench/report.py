@@ -164,6 +164,37 @@ def plot_op(plt, op, rows, out_dir, device_name):
     return [name]
 
 
+def headline(rows, ops):
+    """One line per op: ours against the best peer at the largest size, and the geometric-mean speed-up."""
+    lines = ["| op | largest size | hipfuse | best peer | speed-up there | geo-mean speed-up (all sizes) |",
+             "|---|---|---|---|---|---|"]
+    for op in ops:
+        orows = [r for r in rows if r["op"] == op and r.get("time_us")]
+        gemm = is_gemm(orows)
+        by_key = OrderedDict()
+        for r in orows:
+            by_key.setdefault((r.get("variant", ""), r.get("x", 0)), []).append(r)
+        ratios, last = [], None
+        for key, group_rows in by_key.items():
+            ours = [r for r in group_rows if r["impl"] == "hipfuse"]
+            peers = [r for r in group_rows if not r["impl"].startswith("hipfuse")]
+            if ours and peers:
+                best = min(peers, key=lambda r: r["time_us"])
+                ratios.append(best["time_us"] / ours[0]["time_us"])
+                if last is None or key[1] >= last[0][1]:
+                    last = (key, ours[0], best)
+        if not ratios:
+            continue
+        (_, _), ours, best = last
+        geo = 1.0
+        for x in ratios:
+            geo *= x
+        geo **= 1.0 / len(ratios)
+        lines.append(f"| {op} | {ours['shape']} | {cell(ours, gemm)} | {best['impl']}: {cell(best, gemm)} | "
+                     f"{best['time_us'] / ours['time_us']:.2f}x | {geo:.2f}x over {len(ratios)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def run_facts(docs):
     lines = []
     for doc in docs:
@@ -188,6 +219,9 @@ def build_summary(docs, rows, plots):
               "hipfuse time.", ""]
     ops = [op for op in OP_TITLES if any(r["op"] == op for r in rows)]
     ops += sorted({r["op"] for r in rows} - set(ops))
+    top = headline(rows, ops)
+    if top:
+        parts[0:0] = ["## Headline", "", top, ""]
     for op in ops:
         orows = [r for r in rows if r["op"] == op]
         parts += [f"## {OP_TITLES.get(op, op)}", "", op_table(op, orows), ""]
