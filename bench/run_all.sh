@@ -119,7 +119,10 @@ if [ -n "${OUT:-}" ]; then
   cp docs/perf.md "$OUT/docs/" 2>/dev/null || true
 fi
 
-cat "$results/summary.md" 2>/dev/null | grep -v '^!\[' || true
+# The tables, then the headline again: the end of the output is what a remote run shows.
+grep -v '^!\[' "$results/summary.md" 2>/dev/null || true
+echo
+sed -n '/^## Headline/,/^## Runs/p' "$results/summary.md" 2>/dev/null | grep -v '^## Runs' || true
 say "done in $(( $(date +%s) - start )) s"
 if [ ${#failed[@]} -gt 0 ]; then
   say "failures: ${failed[*]}"
