@@ -224,6 +224,7 @@ struct timing {
   double median_us = 0, min_us = 0, max_us = 0;
   int launches_per_sample = 0, samples = 0;
   std::string method;
+  std::string error;  // set when nothing was timed
 };
 
 inline double median_of(std::vector<double> v) {
@@ -244,8 +245,19 @@ timing time_launches(Launch&& launch, int sets, const options& opt, double targe
   HIPFUSE_BENCH_CHECK(cudaEventCreate(&start));
   HIPFUSE_BENCH_CHECK(cudaEventCreate(&stop));
 
+  // A launcher that refuses these arguments gives a recorded error, not the end of the run.
+  if (const hipfuse::status first = launch(0, stream); !first.ok()) {
+    (void)cudaStreamDestroy(stream);
+    (void)cudaEventDestroy(start);
+    (void)cudaEventDestroy(stop);
+    timing failed;
+    failed.median_us = failed.min_us = failed.max_us = NAN;
+    failed.method = "none";
+    failed.error = std::string("launcher refused: ") + first.message;
+    return failed;
+  }
   // Warm-up over every set; also estimates one launch's time to size the samples.
-  for (int i = 0; i < std::max(sets, 3); ++i) require_ok(launch(i % sets, stream), "warm-up launch");
+  for (int i = 1; i < std::max(sets, 3); ++i) require_ok(launch(i % sets, stream), "warm-up launch");
   HIPFUSE_BENCH_CHECK(cudaStreamSynchronize(stream));
   const int probe = std::max(sets, 8);
   HIPFUSE_BENCH_CHECK(cudaEventRecord(start, stream));
@@ -345,7 +357,14 @@ class report {
   double copy_gbs() const { return copy_gbs_; }
   void note(const std::string& n) { notes_.push_back(n); }
 
-  void add(const result& r) {
+  void add(result r) {
+    if (!r.t.error.empty()) {
+      r.note = r.note.empty() ? r.t.error : r.note + "; " + r.t.error;
+      std::fprintf(stderr, "  %-22s %-10s %-26s not timed: %s\n", r.op.c_str(), r.impl.c_str(), r.shape.c_str(),
+                   r.t.error.c_str());
+      results_.push_back(r);
+      return;
+    }
     results_.push_back(r);
     const double gbs = r.bytes > 0 ? r.bytes / (r.t.median_us * 1e3) : 0;
     const double tflops = r.flops > 0 ? r.flops / (r.t.median_us * 1e6) : 0;
