@@ -14,6 +14,8 @@ using head_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 128>::ty
 template <class Arch>
 using wide_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 8192>::type;  // a block per row
 template <class Arch>
+using widest_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 16384>::type;  // 512-thread blocks
+template <class Arch>
 using stream_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 100000>::type;
 template <class Arch>
 using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuffles instead of rocPRIM
@@ -31,6 +33,7 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::head_config<Arch>, false)                \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::wide_config<Arch>, true)                 \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse_codegen::native_policy<Arch>, hipfuse_codegen::wide_config<Arch>, false) \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::widest_config<Arch>, true)               \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::stream_config<Arch>, false)              \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse::row_scalar_config<Arch>, false)
 

@@ -97,9 +97,9 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::sm90, bfloat16>(512) == shape{32, 2, 8, 256});   // k_nope
   CHECK(chosen<arch::sm90, bfloat16>(1024) == shape{32, 4, 8, 256});
   CHECK(chosen<arch::sm90, bfloat16>(1536) == shape{32, 8, 8, 256});  // MLA q
-  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{256, 8, 8, 256});
-  CHECK(chosen<arch::sm90, bfloat16>(16385) == shape{1024, 8, 8, 1024});
-  CHECK(chosen<arch::sm90, bfloat16>(65537) == shape{512, 0, 8, 512});
+  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{256, 4, 8, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(16384) == shape{512, 4, 8, 512});
+  CHECK(chosen<arch::sm90, bfloat16>(16385) == shape{512, 0, 8, 512});
   CHECK(chosen<arch::sm90, float>(128) == shape{32, 2, 4, 256});
   CHECK(chosen<arch::sm90, bfloat16>(1536, false) == shape{32, 0, 1, 256});
 
@@ -107,7 +107,7 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::gfx942, bfloat16>(512) == shape{64, 2, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(1536) == shape{64, 4, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(4096) == shape{64, 8, 8, 256});
-  CHECK(chosen<arch::gfx950, bfloat16>(4097) == shape{256, 8, 8, 256});
+  CHECK(chosen<arch::gfx950, bfloat16>(4097) == shape{256, 4, 8, 256});
   CHECK(chosen<arch::gfx950, bfloat16>(100, false) == shape{64, 0, 1, 256});
 
   // Host: one thread per block, tiers differ in how much of the row stays cached.

@@ -360,8 +360,11 @@ HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier) {
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
-    constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},     {w, 4, 256},
-                                   {w, 8, 256}, {256, 8, 256}, {1024, 8, 1024}, {512, 0, 512}};
+    // Block tiers keep 4 vectors per thread: with 8 (and the prefetched weights) a 256-thread block
+    // needs 128+ registers per thread on sm90, which leaves one block per SM, and 1024-thread
+    // blocks (at most 64 registers) spill.
+    constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
+                                   {w, 8, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     return tiers[tier];
   }
 }
