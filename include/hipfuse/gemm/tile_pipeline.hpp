@@ -84,11 +84,14 @@ HIPFUSE_GEMM_UNROLL
 // values per lane while the column is the lane).
 template <class Atom>
 constexpr bool c_column_is_lane() {
-  if (Atom::m != Atom::n || Atom::lanes < Atom::m) return false;
-  for (int lane = 0; lane < Atom::lanes; ++lane)
-    for (int e = 0; e < Atom::c_per_lane; ++e)
-      if (Atom::c_coord(lane, e).col != lane % Atom::n || Atom::b_coord(lane, 0).row != lane % Atom::n) return false;
-  return true;
+  if constexpr (Atom::m != Atom::n || Atom::lanes < Atom::m) {
+    return false;
+  } else {
+    for (int lane = 0; lane < Atom::lanes; ++lane)
+      for (int e = 0; e < Atom::c_per_lane; ++e)
+        if (Atom::c_coord(lane, e).col != lane % Atom::n || Atom::b_coord(lane, 0).row != lane % Atom::n) return false;
+    return true;
+  }
 }
 
 template <class Shape, class Args>
@@ -109,9 +112,10 @@ struct block_scale_gemm_pipeline {
   static constexpr int a_per_thread = (a_chunks + threads - 1) / threads;
   static constexpr int b_per_thread = (b_chunks + threads - 1) / threads;
   static constexpr int rm = Shape::repeat_m, rn = Shape::repeat_n;
-  // Row scales: lane l loads the scale of row l % atom::m of each repeat, one k block ahead with
-  // the tiles; a lane then takes its C rows' scales from those lanes by shuffle (rm loads per lane
-  // instead of rm·c_per_lane, and no shared memory). The one-lane host atom reads them directly.
+  // Scales travel one k block ahead with the tiles. Row scales: lane l loads the scale of row
+  // l % atom::m of each repeat; a lane then takes its C rows' scales from those lanes by shuffle
+  // (rm loads per lane instead of rm·c_per_lane, and no shared memory), or, with swap_ab below,
+  // uses its own. The one-lane host atom reads them directly.
   static constexpr bool shuffle_scales = !atom::scaled && atom::lanes >= atom::m;
   static constexpr bool swap_ab =
       c_column_is_lane<atom>() && std::is_same_v<typename atom::a_fragment, typename atom::b_fragment>;
@@ -123,11 +127,20 @@ struct block_scale_gemm_pipeline {
     return swap_ab ? row_col{rc.col, rc.row} : rc;  // (row of C, column of C) within the atom
   }
 
+  using b_scale_t = typename Args::b_scale_type;
+
   struct staged {
     chunk a[a_per_thread];
     chunk b[b_per_thread];
-    float a_scale[rm];
+    float a_scale[rm];  // promotion path: the scale of row lane % atom::m of each repeat
+    int a_code[rm];     // hardware-scaled path: the E8M0 code of the row this lane feeds
+    b_scale_t b_scale;  // the tile's B scale
   };
+
+  // Row of the A tile that this lane's operand fragment holds (the row its E8M0 code belongs to).
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static int operand_row(int lane) {
+    return swap_ab ? atom::b_coord(lane, 0).row : atom::a_coord(lane, 0).row;
+  }
 
   // Global -> registers for k block kb. Rows past M or N read as zero.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void fetch(const Args& p, int m0, int n0, int kb, int tid, staged& s) {
@@ -152,14 +165,21 @@ HIPFUSE_GEMM_UNROLL
             reinterpret_cast<const std::uint32_t*>(b_bytes + b_layout::chunk_offset(n0 + row, k, p.b.ld, p.k)));
       }
     }
-    if constexpr (shuffle_scales) {
-      const int warp_row0 = ((tid / atom::lanes) % Shape::warps_mn / Shape::warps_n) * Shape::warp_m;
+    const int lane = tid % atom::lanes;
+    const int warp_row0 = ((tid / atom::lanes) % Shape::warps_mn / Shape::warps_n) * Shape::warp_m;
 HIPFUSE_GEMM_UNROLL
-      for (int i = 0; i < rm; ++i) {
-        const int row = m0 + warp_row0 + i * atom::m + (tid % atom::lanes) % atom::m;
-        s.a_scale[i] = row < p.m ? p.a_scale.load(row, kb) : 0.0f;
+    for (int i = 0; i < rm; ++i) {
+      s.a_scale[i] = 0.0f;
+      s.a_code[i] = 127;
+      if constexpr (shuffle_scales) {
+        const int row = m0 + warp_row0 + i * atom::m + lane % atom::m;
+        if (row < p.m) s.a_scale[i] = p.a_scale.load(row, kb);
+      } else if constexpr (atom::scaled) {
+        const int row = m0 + warp_row0 + i * atom::m + operand_row(lane);
+        if (row < p.m) s.a_code[i] = scale_code(p.a_scale, row, kb);
       }
     }
+    s.b_scale = p.b_scale[static_cast<std::int64_t>(n0 / scale_block) * (p.k / scale_block) + kb];
   }
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void store(const staged& s, shared_tiles<Shape>& smem, int stage, int tid) {
@@ -191,7 +211,6 @@ HIPFUSE_GEMM_UNROLL
     const int warp_col0 = (warp_mn % Shape::warps_n) * Shape::warp_n;
     const int m0 = tile_m * Shape::block_m, n0 = tile_n * Shape::block_n;
     const int kblocks = p.k / scale_block;
-    const auto* b_scale_row = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks;
 
     typename atom::c_fragment acc[rm][rn];
     typename atom::c_fragment partial[rm][rn];
@@ -206,8 +225,10 @@ HIPFUSE_GEMM_UNROLL
     fetch(p, m0, n0, 0, tid, s);
     store(s, smem, 0, tid);
     float a_scale[rm];
+    int a_code[rm];
+    b_scale_t b_scale = s.b_scale;
 HIPFUSE_GEMM_UNROLL
-    for (int i = 0; i < rm; ++i) a_scale[i] = s.a_scale[i];
+    for (int i = 0; i < rm; ++i) a_scale[i] = s.a_scale[i], a_code[i] = s.a_code[i];
     platform::block_barrier();
 
     for (int kb = 0; kb < kblocks; ++kb) {
@@ -216,7 +237,7 @@ HIPFUSE_GEMM_UNROLL
       if (more) fetch(p, m0, n0, kb + 1, tid, s);
 
       if constexpr (atom::scaled) {
-        multiply_scaled(p, smem, stage, kb, m0, warp_row0, warp_col0, warp_k, lane, b_scale_row[kb].bits, acc);
+        multiply_scaled(smem, stage, warp_row0, warp_col0, warp_k, lane, a_code, scale_code_of(b_scale), acc);
       } else {
         // Scales for this block, read before the matrix work so their latency hides behind it.
         float row_scale[rm][atom::c_per_lane];
@@ -234,7 +255,7 @@ HIPFUSE_GEMM_UNROLL
               row_scale[i][e] = r < p.m ? p.a_scale.load(r, kb) : 0.0f;
             }
           }
-        const float col_scale = scale_value(b_scale_row[kb]);
+        const float col_scale = scale_value(b_scale);
 
         multiply(smem, stage, warp_row0, warp_col0, warp_k, lane, partial);
 
@@ -252,7 +273,8 @@ HIPFUSE_GEMM_UNROLL
       if (more) {
         store(s, smem, (kb + 1) % Shape::stages, tid);
 HIPFUSE_GEMM_UNROLL
-        for (int i = 0; i < rm; ++i) a_scale[i] = s.a_scale[i];
+        for (int i = 0; i < rm; ++i) a_scale[i] = s.a_scale[i], a_code[i] = s.a_code[i];
+        b_scale = s.b_scale;
       }
       platform::block_barrier();
     }
@@ -316,19 +338,15 @@ HIPFUSE_GEMM_UNROLL
     }
   }
 
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static int scale_code_of(float) { return 127; }
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static int scale_code_of(ue8m0 s) { return s.bits; }
+
   // Hardware-scaled atoms: each lane passes the E8M0 code of the row it feeds; the whole block tile
   // shares one B scale.
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply_scaled(const Args& p, const shared_tiles<Shape>& smem,
-                                                                int stage, int kb, int m0, int warp_row0,
-                                                                int warp_col0, int warp_k, int lane,
-                                                                std::uint8_t b_code,
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply_scaled(const shared_tiles<Shape>& smem, int stage,
+                                                                int warp_row0, int warp_col0, int warp_k, int lane,
+                                                                const int (&a_code)[rm], int b_code,
                                                                 typename atom::c_fragment (&acc)[rm][rn]) {
-    int a_code[rm];
-HIPFUSE_GEMM_UNROLL
-    for (int i = 0; i < rm; ++i) {
-      const int row = m0 + warp_row0 + i * atom::m + (swap_ab ? atom::b_coord(lane, 0).row : atom::a_coord(lane, 0).row);
-      a_code[i] = row < p.m ? scale_code(p.a_scale, row, kb) : 127;
-    }
 HIPFUSE_GEMM_KSTEP_UNROLL
     for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
       const int ks = step * Shape::warps_k + warp_k;
