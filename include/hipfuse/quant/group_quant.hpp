@@ -158,7 +158,7 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
     float x[geometry::elements_per_lane];
     for (int v = 0; v < geometry::vectors_per_lane; ++v) {
       const vec<In, ve> in = active ? vec<In, ve>::load(src + (v * lanes + lane) * ve) : vec<In, ve>{};
-      for (int i = 0; i < ve; ++i) x[v * ve + i] = active ? to_float(in[i]) : 0.0f;
+      for (int i = 0; i < ve; ++i) x[v * ve + i] = to_float(in[i]);  // zeros when inactive
     }
     std::uint32_t codes[geometry::elements_per_lane / 4];
     const group_scale<Scale> s = quantizer{p.fp8_max, p.eps}(x, codes);
