@@ -60,6 +60,7 @@ def rows_of(docs):
             r = dict(r)
             r["copy_gbs"] = doc.get("copy_gbs") or 0.0
             r["source"] = doc.get("source", "?")
+            r["device"] = doc.get("device", {}).get("name", "")
             rows.append(r)
     return rows
 
@@ -69,6 +70,34 @@ def fp8_peak(device_name):
         if key in device_name:
             return value
     return None
+
+
+def roofline_us(r):
+    """The least time a GEMM can take: its FLOPs at the FP8 peak or its bytes at the copy bandwidth."""
+    peak = fp8_peak(r.get("device", ""))
+    if not peak or not r.get("copy_gbs") or not r.get("flops"):
+        return None
+    return max(r["flops"] / (peak * 1e6), r["bytes"] / (r["copy_gbs"] * 1e3))
+
+
+def roofline_curve(variant, rows, peak):
+    """(M, TFLOPS) points of the roofline of an N x K GEMM, dense in M between the sizes measured."""
+    copy = max((r.get("copy_gbs") or 0.0 for r in rows), default=0.0)
+    xs = sorted({r["x"] for r in rows})
+    try:
+        n, k = (int(v) for v in variant.split("x"))
+    except ValueError:
+        return []
+    if not copy or not xs:
+        return []
+    kb, nb = k // 128, (n + 127) // 128
+    pts, m = [], float(xs[0])
+    while m <= xs[-1] * 1.0001:
+        flops = 2.0 * m * n * k
+        nbytes = m * k + n * k + 2.0 * m * n + 4.0 * m * kb + 4.0 * nb * kb  # as the benchmarks count them
+        pts.append((m, min(peak, flops / nbytes * copy / 1e3)))
+        m *= 2 ** 0.25
+    return pts
 
 
 def impl_key(impl):
@@ -86,6 +115,9 @@ def cell(r, gemm):
     text = f"{us:.2f} µs" if us < 100 else f"{us:.0f} µs"
     if gemm:
         text += f" · {r['tflops']:.1f} TFLOPS" if r["tflops"] < 10 else f" · {r['tflops']:.0f} TFLOPS"
+        floor = roofline_us(r)
+        if floor:
+            text += f" · {100.0 * floor / us:.0f}% of roofline"
     elif r.get("gbs"):
         pct = 100.0 * r["gbs"] / r["copy_gbs"] if r.get("copy_gbs") else 0.0
         text += f" · {r['gbs']:.0f} GB/s · {pct:.0f}%"
@@ -141,7 +173,11 @@ def plot_op(plt, op, rows, out_dir, device_name):
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
                         linewidth=2.2 if impl.startswith("hipfuse") else 1.4, label=impl)
         if gemm and peak:
-            ax.axhline(peak, color="gray", linestyle="--", linewidth=1, label=f"FP8 dense peak {peak:.0f}")
+            # Roofline: min(FP8 peak, arithmetic intensity x copy bandwidth) at each M measured.
+            roof = roofline_curve(variant, grows, peak)
+            if roof:
+                ax.plot([p[0] for p in roof], [p[1] for p in roof], color="gray", linestyle="--", linewidth=1,
+                        label=f"roofline (FP8 peak {peak:.0f}, copy BW)")
         if not gemm:
             ceilings = sorted({r["copy_gbs"] for r in grows if r.get("copy_gbs")})
             if ceilings:
@@ -215,8 +251,9 @@ def build_summary(docs, rows, plots):
         parts += ["Notes: " + "; ".join(notes), ""]
     parts += ["Method: " + (docs[0].get("method", "") if docs else ""), "",
               "Cells: median GPU time per call · achieved GB/s (bytes read + written once) · percent of the "
-              "device-to-device copy bandwidth of the same run; GEMM cells give TFLOPS. Speed-up = best peer time / "
-              "hipfuse time.", ""]
+              "device-to-device copy bandwidth of the same run; GEMM cells give TFLOPS and the percent of the "
+              "roofline (the larger of FLOPs at the datasheet FP8 rate and bytes at the measured copy bandwidth). "
+              "Speed-up = best peer time / hipfuse time.", ""]
     ops = [op for op in OP_TITLES if any(r["op"] == op for r in rows)]
     ops += sorted({r["op"] for r in rows} - set(ops))
     top = headline(rows, ops)
