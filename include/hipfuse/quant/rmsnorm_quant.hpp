@@ -61,7 +61,7 @@ struct rmsnorm_quant_row {
         if ((first + count) % GroupSize == 0) store_group(t, (first + count) / GroupSize - 1, group, 0);
       });
     } else {
-      f.apply(row, lane, active, inv_rms, [&](int first, const float* y, int count) {
+      f.apply(row, lane, active, inv_rms, [t, out](int first, const float* y, int count) {
         if (count != vec_n) return;  // no tails: n is a multiple of the group size
         float v[vec_n];
         vec<T, vec_n> rounded;
