@@ -122,7 +122,7 @@ struct block_scale_gemm_pipeline {
   // Fragments of the A tile (rows of C) and of the B tile, and the instruction operand each feeds.
   using a_tile_fragment = std::conditional_t<swap_ab, typename atom::b_fragment, typename atom::a_fragment>;
   using b_tile_fragment = std::conditional_t<swap_ab, typename atom::a_fragment, typename atom::b_fragment>;
-  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static row_col c_position(int lane, int e) {
+  HIPFUSE_HOST_DEVICE static constexpr row_col c_position(int lane, int e) {
     const row_col rc = atom::c_coord(lane, e);
     return swap_ab ? row_col{rc.col, rc.row} : rc;  // (row of C, column of C) within the atom
   }
@@ -371,23 +371,57 @@ HIPFUSE_GEMM_UNROLL
     }
   }
 
+  // Consecutive accumulators e0 .. e0+R-1 (e0 a multiple of R) that land on consecutive columns of
+  // one row, starting at a column that is a multiple of R: stored as one R·2-byte access.
+  HIPFUSE_HOST_DEVICE static constexpr int store_run() {
+    for (int r = 8; r > 1; r /= 2) {
+      bool ok = atom::c_per_lane % r == 0;
+      for (int lane = 0; ok && lane < atom::lanes; ++lane)
+        for (int e0 = 0; ok && e0 < atom::c_per_lane; e0 += r) {
+          const row_col first = c_position(lane, e0);
+          ok = first.col % r == 0;
+          for (int d = 1; ok && d < r; ++d) {
+            const row_col next = c_position(lane, e0 + d);
+            ok = next.row == first.row && next.col == first.col + d;
+          }
+        }
+      if (ok) return r;
+    }
+    return 1;
+  }
+
   // bf16(acc + bias), one rounding; elements outside M×N are not written.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void epilogue(const Args& p, const typename atom::c_fragment (&acc)[rm][rn],
                                                          int row0, int col0, int lane) {
+    constexpr int run = store_run();
+    // Whole runs go out as one access when C's rows keep them aligned (the usual contiguous C).
+    const bool vector_ok = run > 1 && reinterpret_cast<std::uintptr_t>(p.c) % (2 * run) == 0 && p.ldc % run == 0;
 HIPFUSE_GEMM_UNROLL
     for (int i = 0; i < rm; ++i)
 HIPFUSE_GEMM_UNROLL
       for (int j = 0; j < rn; ++j)
 HIPFUSE_GEMM_UNROLL
-        for (int e = 0; e < atom::c_per_lane; ++e) {
-          const row_col rc = c_position(lane, e);
+        for (int e0 = 0; e0 < atom::c_per_lane; e0 += run) {
+          const row_col rc = c_position(lane, e0);
           const int row = row0 + i * atom::m + rc.row, col = col0 + j * atom::n + rc.col;
-          if (row < p.m && col < p.n) {
-            const float bias = p.bias ? to_float(p.bias[col]) : 0.0f;
-            p.c[static_cast<std::int64_t>(row) * p.ldc + col] = to_bfloat16(acc[i][j].value[e] + bias);
+          if (row >= p.m) continue;
+          bfloat16* out = p.c + static_cast<std::int64_t>(row) * p.ldc + col;
+          if (vector_ok && col + run <= p.n) {
+            vec<bfloat16, run> v;
+HIPFUSE_GEMM_UNROLL
+            for (int d = 0; d < run; ++d)
+              v[d] = to_bfloat16(acc[i][j].value[e0 + d] + (p.bias ? to_float(p.bias[col + d]) : 0.0f));
+            v.store(out);
+          } else {
+HIPFUSE_GEMM_UNROLL
+            for (int d = 0; d < run; ++d) {
+              if (col + d < p.n)
+                out[d] = to_bfloat16(acc[i][j].value[e0 + d] + (p.bias ? to_float(p.bias[col + d]) : 0.0f));
+            }
           }
         }
   }
+
 };
 
 }  // namespace gemm
