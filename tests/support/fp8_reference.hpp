@@ -1,5 +1,5 @@
-// An fp8 reference independent of the library: decode with ldexp in double, encode by searching
-// every code for the nearest value (ties to the even mantissa). Slow and obviously right.
+// An fp8 reference independent of the library: decode with ldexp in double, encode by a binary
+// search over the code magnitudes for the nearest value (ties to the even mantissa).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -33,10 +33,20 @@ struct fp8_spec {
     const double max = magnitude(max_code());
     if (saturate && a > max) a = max;
     if (!saturate && a >= magnitude(max_code() + 1)) return nan_code();  // inf too
-    int best = 0;
-    for (int m = 1; m <= max_code() + 1; ++m) {  // max_code()+1: the first value past max
-      const double db = std::fabs(a - magnitude(best)), dm = std::fabs(a - magnitude(m));
-      if (dm < db || (dm == db && (m & 1) == 0)) best = m;
+    // Binary search over the (increasing) magnitudes for the neighbours lo <= a < lo + 1.
+    int lo = 0, hi = max_code() + 1;  // max_code()+1: the first value past max
+    if (a >= magnitude(hi)) {
+      lo = hi;
+    } else {
+      while (hi - lo > 1) {
+        const int mid = (lo + hi) / 2;
+        (magnitude(mid) <= a ? lo : hi) = mid;
+      }
+    }
+    int best = lo;
+    if (lo < max_code() + 1) {
+      const double d_lo = a - magnitude(lo), d_hi = magnitude(lo + 1) - a;
+      if (d_hi < d_lo || (d_hi == d_lo && ((lo + 1) & 1) == 0)) best = lo + 1;
     }
     if (best > max_code()) return nan_code();
     if (best == 0 && fnuz) return 0;
