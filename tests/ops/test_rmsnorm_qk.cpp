@@ -22,6 +22,7 @@ std::vector<T> random_values(std::size_t n, float lo, float hi) {
 struct placement {
   std::int64_t in_offset, in_stride, out_offset, out_stride, heads, head_dim;
   float eps;
+  bool gemma = false;
 };
 
 // Checks every element of `out` for one tensor against the reference computed from `in`.
@@ -34,7 +35,7 @@ std::size_t check_tensor(const char* name, std::int64_t tokens, const placement&
   for (std::int64_t t = 0; t < tokens; ++t) {
     for (std::int64_t h = 0; h < p.heads; ++h) {
       for (std::int64_t i = 0; i < p.head_dim; ++i) x[i] = hipfuse_test::decode(in[p.in_offset + t * p.in_stride + h * p.head_dim + i]);
-      const std::vector<double> y = hipfuse_test::rmsnorm_row_reference(x, wd, p.eps, 0.0);
+      const std::vector<double> y = hipfuse_test::rmsnorm_row_reference(x, wd, p.eps, p.gemma ? 1.0 : 0.0);
       for (std::int64_t i = 0; i < p.head_dim; ++i) {
         const double got = hipfuse_test::decode(out[p.out_offset + t * p.out_stride + h * p.head_dim + i]);
         if (!hipfuse_test::within_tolerance<T>(got, y[i]) && ++bad <= 8)
@@ -73,8 +74,10 @@ void run_in_place(std::int64_t tokens, std::int64_t width, const placement& q, c
 
   qk_rmsnorm_args<T> a;
   a.tokens = tokens;
-  a.q = {d_buf.get() + q.in_offset, d_buf.get() + q.in_offset, width, width, q.heads, q.head_dim, d_wq.get(), q.eps};
-  a.k = {d_buf.get() + k.in_offset, d_buf.get() + k.in_offset, width, width, k.heads, k.head_dim, d_wk.get(), k.eps};
+  a.q = {d_buf.get() + q.in_offset, d_buf.get() + q.in_offset, width, width, q.heads, q.head_dim, d_wq.get(), q.eps,
+         q.gemma};
+  a.k = {d_buf.get() + k.in_offset, d_buf.get() + k.in_offset, width, width, k.heads, k.head_dim, d_wk.get(), k.eps,
+         k.gemma};
   INFO("vector path: " << uses_vector_path(a));
   const status s = qk_rmsnorm(a);
   INFO(s.message);
@@ -146,6 +149,12 @@ TEMPLATE_TEST_CASE("qk_rmsnorm: odd sizes and strides", "[rmsnorm][qk]", bfloat1
   run_in_place<TestType>(tokens, 2048, {0, 2048, 0, 2048, 1, 1037, 1e-6f}, {1040, 2048, 1040, 2048, 1, 9, 1e-6f});
   run_in_place<TestType>(tokens, 96, {0, 96, 0, 96, 3, 16, 1e-6f}, {48, 96, 48, 96, 1, 40, 1e-6f});
   run_in_place<TestType>(tokens, 20000, {0, 20000, 0, 20000, 1, 17000, 1e-6f}, {17000, 20000, 17000, 20000, 1, 3000, 1e-6f});
+}
+
+TEST_CASE("qk_rmsnorm: Gemma weights (1 + w) per tensor", "[rmsnorm][qk]") {
+  const std::int64_t tokens = hipfuse_test::on_gpu ? 4097 : 3;
+  run_in_place<bfloat16>(tokens, 2112, {0, 2112, 0, 2112, 1, 1536, 1e-6f, true}, {1536, 2112, 1536, 2112, 1, 512, 1e-6f, false});
+  run_in_place<float>(tokens, 6144, {0, 6144, 0, 6144, 32, 128, 1e-6f, false}, {4096, 6144, 4096, 6144, 8, 128, 1e-6f, true});
 }
 
 TEST_CASE("qk_rmsnorm with zero tokens is a no-op", "[rmsnorm][qk]") {

@@ -23,6 +23,7 @@ struct qk_tensor {
   std::int64_t head_dim = 0;
   const T* weight = nullptr;           // head_dim elements, shared by all heads
   float eps = 1e-6f;
+  bool gemma = false;                  // multiply by (1 + w) instead of w
 
   HIPFUSE_HOST_DEVICE row_set<T, T> rows(std::int64_t tokens) const {
     row_set<T, T> s;
@@ -35,6 +36,7 @@ struct qk_tensor {
     s.heads = static_cast<int>(heads);
     s.n = static_cast<int>(head_dim);
     s.eps = eps;
+    s.weight_offset = gemma ? 1.0f : 0.0f;
     return s;
   }
 };
