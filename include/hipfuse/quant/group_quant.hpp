@@ -149,7 +149,8 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
   };
 
   // Group `group` of row `row`, by its lane `lane` (0 .. lanes_per_group-1). Inactive lanes take
-  // part in the shuffles only.
+  // part in the shuffles and write nothing; they still read (row, group), so give them a valid one
+  // such as (0, 0). All lanes of a group must agree on `active`.
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static void quantize_group(const params& p, int row, int group, int lane,
                                                                      bool active) {
     constexpr int ve = geometry::vector_elements, lanes = geometry::lanes_per_group;
@@ -157,8 +158,9 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
     const In* src = p.input + static_cast<std::int64_t>(row) * p.input_row_stride + column;
     float x[geometry::elements_per_lane];
     for (int v = 0; v < geometry::vectors_per_lane; ++v) {
-      const vec<In, ve> in = active ? vec<In, ve>::load(src + (v * lanes + lane) * ve) : vec<In, ve>{};
-      for (int i = 0; i < ve; ++i) x[v * ve + i] = to_float(in[i]);  // zeros when inactive
+      // Unconditional, so a lane's loads are all in flight before the first is used.
+      const vec<In, ve> in = vec<In, ve>::load(src + (v * lanes + lane) * ve);
+      for (int i = 0; i < ve; ++i) x[v * ve + i] = to_float(in[i]);
     }
     std::uint32_t codes[geometry::elements_per_lane / 4];
     const group_scale<Scale> s = quantizer{p.fp8_max, p.eps}(x, codes);
