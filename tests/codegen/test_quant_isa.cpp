@@ -48,7 +48,7 @@ TEST_CASE("bf16 quantization stores fp8 codes 8 bytes at a time", "[quant][codeg
     REQUIRE(ks.size() == 1);
     CHECK(ks[0].count("global_store_dwordx2") == 2);  // 16 values per lane, two 8-byte stores
     // Both 16-byte loads issued before either is waited for.
-    CHECK(ks[0].contains("global_load_dwordx4[^\n]*\n\s*global_load_dwordx4"));
+    CHECK(ks[0].contains(R"(global_load_dwordx4[^\n]*\n\s*global_load_dwordx4)"));
     CHECK(ks[0].count("v_cvt_pk_fp8_f32") == 8);
   }
 }
