@@ -21,6 +21,11 @@ struct kernel {
     const std::regex re(pattern);
     return static_cast<int>(std::distance(std::sregex_iterator(body.begin(), body.end(), re), std::sregex_iterator()));
   }
+  // A kernel instantiated for the other AMD arch: in this arch's pass its body is only a trap.
+  bool is_other_arch_stub() const {
+    const std::string other = arch == "gfx942" ? "gfx950" : "gfx942";
+    return name.find(other) != std::string::npos && name.find(arch) == std::string::npos;
+  }
   int lds_per_cu() const { return arch == "gfx950" ? 160 * 1024 : 64 * 1024; }
   // Waves each SIMD can hold: VGPRs (512 per lane shared by arch and acc registers, granule 8),
   // LDS (per CU, 4 SIMDs), and the hardware cap of 8.
