@@ -55,7 +55,8 @@ std::vector<std::uint8_t> shuffle_16x16(const std::vector<std::uint8_t>& w, int 
     for (int k0 = 0; k0 < k / 32; ++k0)
       for (int k1 = 0; k1 < 2; ++k1)
         for (int n1 = 0; n1 < 16; ++n1)
-          for (int k2 = 0; k2 < 16; ++k2) out[o++] = w[static_cast<std::size_t>(16 * n0 + n1) * k + 32 * k0 + 16 * k1 + k2];
+          for (int k2 = 0; k2 < 16; ++k2)
+            out[o++] = w[static_cast<std::size_t>(16 * n0 + n1) * k + 32 * k0 + 16 * k1 + k2];
   return out;
 }
 
@@ -102,7 +103,8 @@ struct weight {
     std::vector<BScale> s(static_cast<std::size_t>((n + 127) / 128) * (k / 128));
     std::uniform_int_distribution<int> code(118, 124);
     std::uniform_real_distribution<float> f(0.002f, 0.02f);
-    for (auto& x : s) x = make_scale<BScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
+    for (auto& x : s)
+      x = make_scale<BScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
     return s;
   }
 };
@@ -125,7 +127,8 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   std::vector<AScale> sa(static_cast<std::size_t>(m) * kb);
   std::uniform_int_distribution<int> code(118, 124);
   std::uniform_real_distribution<float> f(0.002f, 0.02f);
-  for (auto& x : sa) x = make_scale<AScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
+  for (auto& x : sa)
+    x = make_scale<AScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
   const std::size_t words = packed ? static_cast<std::size_t>((kb + 3) / 4 * sa_ld)
                                    : static_cast<std::size_t>(row_major ? m * sa_ld : kb * sa_ld);
   std::vector<storage> sa_storage(words);
@@ -137,7 +140,8 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
         reinterpret_cast<unsigned char*>(&sa_storage[static_cast<std::size_t>((g / 4) * sa_ld + i)])[g % 4] =
             reinterpret_cast<const unsigned char&>(v);
       } else {
-        sa_storage[static_cast<std::size_t>(row_major ? i * sa_ld + g : g * sa_ld + i)] = reinterpret_cast<const storage&>(v);
+        sa_storage[static_cast<std::size_t>(row_major ? i * sa_ld + g : g * sa_ld + i)] =
+            reinterpret_cast<const storage&>(v);
       }
     }
   std::vector<bfloat16> bias(o.bias ? n : 0);

@@ -27,7 +27,9 @@ struct atom_mfma_32x32x16_fp8 {
 
   HIPFUSE_HOST_DEVICE static constexpr row_k a_coord(int lane, int i) { return {lane % 32, 8 * (lane / 32) + i}; }
   HIPFUSE_HOST_DEVICE static constexpr row_k b_coord(int lane, int i) { return {lane % 32, 8 * (lane / 32) + i}; }
-  HIPFUSE_HOST_DEVICE static constexpr row_col c_coord(int lane, int i) { return {8 * (i / 4) + 4 * (lane / 32) + i % 4, lane % 32}; }
+  HIPFUSE_HOST_DEVICE static constexpr row_col c_coord(int lane, int i) {
+    return {8 * (i / 4) + 4 * (lane / 32) + i % 4, lane % 32};
+  }
 
   static void model(const a_fragment* a, const b_fragment* b, c_fragment* c) {
     for (int r = 0; r < m; ++r) {

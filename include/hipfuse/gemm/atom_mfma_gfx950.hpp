@@ -36,7 +36,8 @@ struct atom_mfma_f8f6f4 {
   HIPFUSE_HOST_DEVICE static constexpr row_k a_coord(int lane, int i) { return {lane % M, 32 * (lane / M) + i}; }
   HIPFUSE_HOST_DEVICE static constexpr row_k b_coord(int lane, int i) { return {lane % N, 32 * (lane / N) + i}; }
   HIPFUSE_HOST_DEVICE static constexpr row_col c_coord(int lane, int i) {
-    return M == 16 ? row_col{4 * (lane / 16) + i, lane % 16} : row_col{8 * (i / 4) + 4 * (lane / 32) + i % 4, lane % 32};
+    return M == 16 ? row_col{4 * (lane / 16) + i, lane % 16}
+                   : row_col{8 * (i / 4) + 4 * (lane / 32) + i % 4, lane % 32};
   }
 
   // scale_a / scale_b: one E8M0 code per lane (ignored unless Scaled).

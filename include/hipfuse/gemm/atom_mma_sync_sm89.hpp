@@ -27,8 +27,12 @@ struct atom_mma_sync_m16n8k32 {
   HIPFUSE_HOST_DEVICE static constexpr row_k a_coord(int lane, int i) {
     return {lane / 4 + ((i / 4) % 2) * 8, (lane % 4) * 4 + (i % 4) + (i / 8) * 16};
   }
-  HIPFUSE_HOST_DEVICE static constexpr row_k b_coord(int lane, int i) { return {lane / 4, (lane % 4) * 4 + (i % 4) + (i / 4) * 16}; }
-  HIPFUSE_HOST_DEVICE static constexpr row_col c_coord(int lane, int i) { return {lane / 4 + (i / 2) * 8, (lane % 4) * 2 + i % 2}; }
+  HIPFUSE_HOST_DEVICE static constexpr row_k b_coord(int lane, int i) {
+    return {lane / 4, (lane % 4) * 4 + (i % 4) + (i / 4) * 16};
+  }
+  HIPFUSE_HOST_DEVICE static constexpr row_col c_coord(int lane, int i) {
+    return {lane / 4 + (i / 2) * 8, (lane % 4) * 2 + i % 2};
+  }
 
   // The PTX tables read backwards: which lane and byte hold A[r][k], B[c][k], C[r][c].
   static void model(const a_fragment* a, const b_fragment* b, c_fragment* c) {

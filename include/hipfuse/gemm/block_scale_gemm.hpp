@@ -24,7 +24,8 @@ struct block_scale_gemm_tile {
                 "the GEMM's fp8 operands must be the policy's fp8 format");
   // UE8M0 scales on both sides let gfx950 apply them in the MFMA; anything else promotes in fp32.
   using scale_for_backend =
-      std::conditional_t<std::is_same_v<typename Args::a_scale_type, ue8m0> && std::is_same_v<typename Args::b_scale_type, ue8m0>,
+      std::conditional_t<std::is_same_v<typename Args::a_scale_type, ue8m0> &&
+                             std::is_same_v<typename Args::b_scale_type, ue8m0>,
                          ue8m0, float>;
   using shape = tile_shape_for<Policy, scale_for_backend, SmallM>;
   using pipeline = block_scale_gemm_pipeline<shape, Args>;

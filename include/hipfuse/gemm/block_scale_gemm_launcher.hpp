@@ -136,8 +136,8 @@ status check_fp8_format() {
       return status::success();
     } else {
       return status::error(status_code::unsupported_arch, std::string("block_scale_gemm: ") + Arch::name +
-                                                              " multiplies " + Arch::fp8_type::name + " operands, not " +
-                                                              Fp8::name);
+                                                              " multiplies " + Arch::fp8_type::name +
+                                                              " operands, not " + Fp8::name);
     }
   });
 }

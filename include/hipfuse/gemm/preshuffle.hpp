@@ -78,11 +78,13 @@ status can_implement(const preshuffle_b_args<Fp8>& p) {
                                                           " is smaller than k=" + std::to_string(p.k));
   if (reinterpret_cast<std::uintptr_t>(p.b) % 16 != 0 || reinterpret_cast<std::uintptr_t>(p.out) % 16 != 0 ||
       p.ldb % 16 != 0)
-    return status::error(status_code::misaligned, "preshuffle_b: b and out must be 16-byte aligned, ldb a multiple of 16");
+    return status::error(status_code::misaligned,
+                         "preshuffle_b: b and out must be 16-byte aligned, ldb a multiple of 16");
   const auto b0 = reinterpret_cast<std::uintptr_t>(p.b), o0 = reinterpret_cast<std::uintptr_t>(p.out);
   const auto b_bytes = static_cast<std::uintptr_t>((p.n - 1) * p.ldb + p.k);
   const auto o_bytes = static_cast<std::uintptr_t>(std::int64_t{p.n} * p.k);
-  if (b0 < o0 + o_bytes && o0 < b0 + b_bytes) return status::error(status_code::overlap, "preshuffle_b: out overlaps b");
+  if (b0 < o0 + o_bytes && o0 < b0 + b_bytes)
+    return status::error(status_code::overlap, "preshuffle_b: out overlaps b");
   return status::success();
 }
 

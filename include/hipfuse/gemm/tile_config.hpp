@@ -94,9 +94,8 @@ struct tile_config<arch::sm90, backend::mma_sync_e4m3, Fp8, SmallM> : nvidia_til
 inline constexpr int small_m_threshold = 16;
 
 template <class Policy, class Scale, bool SmallM>
-using tile_shape_for =
-    typename tile_config<typename Policy::arch, typename Policy::template gemm_backend<Scale>, typename Policy::fp8_type,
-                         SmallM>::shape;
+using tile_shape_for = typename tile_config<typename Policy::arch, typename Policy::template gemm_backend<Scale>,
+                                            typename Policy::fp8_type, SmallM>::shape;
 
 }  // namespace gemm
 }  // namespace hipfuse
