@@ -63,6 +63,11 @@ HIPFUSE_QUANT_BOTH(hipfuse::float16, hipfuse::scale_layout::column_major, float,
 HIPFUSE_QUANT_BOTH(float, hipfuse::scale_layout::row_major, float, 128)
 HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 32)
 
+// OCP e4m3fn on gfx942 through the policy: no hardware convert for it there, so it is emulated.
+using ocp_on_gfx942 = hipfuse::group_quant_functor<hipfuse::with_fp8<hipfuse::policy<hipfuse::arch::gfx942>, hipfuse::float8_e4m3fn>,
+                                                   hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 128>;
+template __global__ void hipfuse::group_quant_kernel<ocp_on_gfx942>(const ocp_on_gfx942::params);
+
 #define HIPFUSE_FUSED_INSTANCE(Arch, Layout, Scale, Tier, Residual)                                            \
   template __global__ void hipfuse::rmsnorm_quant_kernel<hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>>( \
       const hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>::params);
