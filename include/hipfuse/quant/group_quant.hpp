@@ -13,7 +13,7 @@
 //   UE8M0 scales: scale rounded up to a power of two (numeric/ue8m0.hpp), and that power is used below
 //   q     = fp8(x * (1 / scale))                       reciprocal correctly rounded, product in fp32,
 //                                                     saturating round-to-nearest-even convert
-// So a NaN makes its whole group NaN (scale and codes); an inf saturates to +-fp8_max with a finite
+// So a NaN makes its whole group NaN (scale and codes); an inf saturates to the format's +-max with a finite
 // scale; an all-zero group gets scale eps / fp8_max and zero codes.
 // The host launcher is in group_quant_launch.hpp, kept apart so this header pulls in no <string>.
 #pragma once
@@ -50,7 +50,7 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE group_scale<Scale> make_group_scale(std:
                                                                             float eps) {
   static_assert(is_scale_type<Scale>, "a scale is float or ue8m0");
   constexpr std::uint32_t inf_bits = 0x7F800000u, max_finite_bits = 0x7F7FFFFFu;
-  // NaN stays in the data path (no constant NaN branch): NaN amax -> NaN scale -> NaN inverse.
+  // A NaN amax flows through: NaN scale, NaN inverse (the caller writes NaN codes).
   const float amax = float_from_bits(amax_bits == inf_bits ? max_finite_bits : amax_bits);
   const float scale = (amax <= eps ? eps : amax) / fp8_max;
   if constexpr (std::is_same_v<Scale, float>) {
