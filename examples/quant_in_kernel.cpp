@@ -13,11 +13,11 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <random>
-#include <vector>
 #include <hipfuse/kernel.hpp>
 #include <hipfuse/quant/group_quant.hpp>
 #include <hipfuse/quant/group_quant_launch.hpp>
+#include <random>
+#include <vector>
 
 using hipfuse::bfloat16;
 using scales_layout = hipfuse::scale_layout::column_major_aligned4;
@@ -30,8 +30,8 @@ HIPFUSE_HOST_DEVICE inline float silu(float x) { return x / (1.0f + expf(-x)); }
 // host platform's single lane). Each step of the grid-stride loop covers block_size / Lanes groups.
 template <class Policy, int Lanes>
 HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(256)
-    swiglu_quant_kernel(const bfloat16* gate_up, int tokens, int inter, bfloat16* act,
-                        typename Policy::fp8_type* codes, hipfuse::scale_view<scales_layout> scales) {
+    swiglu_quant_kernel(const bfloat16* gate_up, int tokens, int inter, bfloat16* act, typename Policy::fp8_type* codes,
+                        hipfuse::scale_view<scales_layout> scales) {
   hipfuse::kernel_body<typename Policy::arch>([&] {
     namespace platform = hipfuse::platform;
     constexpr int per_lane = group / Lanes;
@@ -69,7 +69,8 @@ template <class T>
 static T* device_copy(const std::vector<T>& host) {
   void* p = nullptr;
   if (!hipfuse::platform::device_alloc(&p, host.size() * sizeof(T)).ok()) return nullptr;
-  if (!hipfuse::platform::copy(p, host.data(), host.size() * sizeof(T), hipfuse::platform::copy_kind::host_to_device).ok())
+  if (!hipfuse::platform::copy(p, host.data(), host.size() * sizeof(T), hipfuse::platform::copy_kind::host_to_device)
+           .ok())
     return nullptr;
   return static_cast<T*>(p);
 }
@@ -113,9 +114,9 @@ int main() {
     const int block = Arch::wave_size == 1 ? 1 : 256;
     const std::int64_t blocks = (static_cast<std::int64_t>(tokens) * groups + block / lanes - 1) / (block / lanes);
     fnuz = std::is_same_v<typename P::fp8_type, hipfuse::float8_e4m3fnuz>;
-    return hipfuse::platform::launch(swiglu_quant_kernel<P, lanes>, {static_cast<int>(blocks < 65536 ? blocks : 65536), 1},
-                                     block, 0, nullptr, d_gate_up, tokens, inter, d_act,
-                                     reinterpret_cast<typename P::fp8_type*>(d_codes),
+    return hipfuse::platform::launch(swiglu_quant_kernel<P, lanes>,
+                                     {static_cast<int>(blocks < 65536 ? blocks : 65536), 1}, block, 0, nullptr,
+                                     d_gate_up, tokens, inter, d_act, reinterpret_cast<typename P::fp8_type*>(d_codes),
                                      hipfuse::scale_view<scales_layout>{d_scales, scale_stride});
   });
 

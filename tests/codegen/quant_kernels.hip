@@ -31,16 +31,17 @@ __global__ void __launch_bounds__(256)
   });
 }
 
-template __global__ void user_silu_quant_kernel<policy<arch::gfx942>>(const float*, const float*, std::uint32_t*, float*, int);
-template __global__ void user_silu_quant_kernel<policy<arch::gfx950>>(const float*, const float*, std::uint32_t*, float*, int);
-
+template __global__ void user_silu_quant_kernel<policy<arch::gfx942>>(const float*, const float*, std::uint32_t*,
+                                                                      float*, int);
+template __global__ void user_silu_quant_kernel<policy<arch::gfx950>>(const float*, const float*, std::uint32_t*,
+                                                                      float*, int);
 
 // The fused norm -> quant in the configurations the launcher picks on AMD: MLA q (1536, a wave per
 // row, 4 vectors per lane) and hidden states (7168, a block per row, with the residual).
 template <class Arch, class Layout, class Scale, int Tier, bool Residual>
-using fused = hipfuse::rmsnorm_quant_rows<hipfuse::policy<Arch>, hipfuse::bfloat16,
-                                          hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier>, Layout, Scale, 128,
-                                          Residual>;
+using fused =
+    hipfuse::rmsnorm_quant_rows<hipfuse::policy<Arch>, hipfuse::bfloat16,
+                                hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier>, Layout, Scale, 128, Residual>;
 
 template <class Arch, class In, class Layout, class Scale, int G>
 using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Scale, G>;
@@ -48,7 +49,7 @@ using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Sc
 }  // namespace hipfuse_codegen
 
 // Explicit instantiations live in a namespace enclosing hipfuse's.
-#define HIPFUSE_QUANT_INSTANCE(Arch, In, Layout, Scale, G)                                          \
+#define HIPFUSE_QUANT_INSTANCE(Arch, In, Layout, Scale, G)                                                  \
   template __global__ void hipfuse::group_quant_kernel<hipfuse_codegen::quant<Arch, In, Layout, Scale, G>>( \
       const hipfuse_codegen::quant<Arch, In, Layout, Scale, G>::params);
 
@@ -64,11 +65,12 @@ HIPFUSE_QUANT_BOTH(float, hipfuse::scale_layout::row_major, float, 128)
 HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 32)
 
 // OCP e4m3fn on gfx942 through the policy: no hardware convert for it there, so it is emulated.
-using ocp_on_gfx942 = hipfuse::group_quant_functor<hipfuse::with_fp8<hipfuse::policy<hipfuse::arch::gfx942>, hipfuse::float8_e4m3fn>,
-                                                   hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 128>;
+using ocp_on_gfx942 =
+    hipfuse::group_quant_functor<hipfuse::with_fp8<hipfuse::policy<hipfuse::arch::gfx942>, hipfuse::float8_e4m3fn>,
+                                 hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 128>;
 template __global__ void hipfuse::group_quant_kernel<ocp_on_gfx942>(const ocp_on_gfx942::params);
 
-#define HIPFUSE_FUSED_INSTANCE(Arch, Layout, Scale, Tier, Residual)                                            \
+#define HIPFUSE_FUSED_INSTANCE(Arch, Layout, Scale, Tier, Residual)                                                    \
   template __global__ void hipfuse::rmsnorm_quant_kernel<hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>>( \
       const hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>::params);
 

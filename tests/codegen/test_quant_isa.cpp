@@ -1,7 +1,7 @@
 // Quantization kernels on gfx942 and gfx950: the hardware fp8 convert, 16-byte loads, lane-group
 // shuffles for the amax, no scratch, and registers low enough for full occupancy.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <iostream>
 #include "isa.hpp"
 
@@ -25,7 +25,10 @@ TEST_CASE("group quant kernels use v_cvt_pk_fp8_f32, 16-byte loads and no scratc
   for (const std::string arch : {"gfx942", "gfx950"}) {
     auto ks = kernels(arch, {"group_quant_kernel"});
     ks.erase(std::remove_if(ks.begin(), ks.end(),
-                            [](const isa::kernel& k) { return k.name.find("gfx942ENS_7backend7rocprimENS5_9automaticENS_13float8_e4m3fn") != std::string::npos; }),
+                            [](const isa::kernel& k) {
+                              return k.name.find("gfx942ENS_7backend7rocprimENS5_9automaticENS_13float8_e4m3fn") !=
+                                     std::string::npos;
+                            }),
              ks.end());
     REQUIRE(ks.size() == 6);
     for (const isa::kernel& k : ks) {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <string>
 #include <hipfuse/quant/group_quant_launch.hpp>
+#include <string>
 #include "quant_reference.hpp"
 #include "test_support.hpp"
 
@@ -81,8 +81,8 @@ std::vector<std::uint8_t> bytes_of(const std::vector<T>& v) {
 template <class In>
 std::vector<In> make_input(int rows, int cols, std::int64_t stride, int group, float fp8_max, bool specials) {
   std::vector<In> x(static_cast<std::size_t>(rows - 1) * stride + cols, from_float<In>(0.0f));
-  std::uniform_int_distribution<int> kind_dist(0, specials ? 11 : 0), exp_dist(std::is_same_v<In, float16> ? -6 : -14,
-                                                                                   std::is_same_v<In, float16> ? 6 : 14);
+  std::uniform_int_distribution<int> kind_dist(0, specials ? 11 : 0),
+      exp_dist(std::is_same_v<In, float16> ? -6 : -14, std::is_same_v<In, float16> ? 6 : 14);
   std::uniform_int_distribution<int> pick(0, group - 1);
   for (int m = 0; m < rows; ++m) {
     for (int g = 0; g < cols / group; ++g) {
@@ -94,20 +94,35 @@ std::vector<In> make_input(int rows, int cols, std::int64_t stride, int group, f
       const int at = pick(hipfuse_test::rng());
       const float pow2_amax = fp8_max * std::ldexp(1.0f, exp_dist(hipfuse_test::rng()) / 2);
       switch (kind) {
-        case 1: for (int i = 0; i < group; ++i) p[i] = from_float<In>(i % 2 ? -0.0f : 0.0f); break;
-        case 2: for (int i = 0; i < group; ++i) p[i] = from_float<In>(r[i] * 1e-12f); break;
-        case 3: p[at] = from_float<In>(r[at] < 0 ? -pow2_amax : pow2_amax); break;  // scale exactly 2^k
+        case 1:
+          for (int i = 0; i < group; ++i) p[i] = from_float<In>(i % 2 ? -0.0f : 0.0f);
+          break;
+        case 2:
+          for (int i = 0; i < group; ++i) p[i] = from_float<In>(r[i] * 1e-12f);
+          break;
+        case 3:
+          p[at] = from_float<In>(r[at] < 0 ? -pow2_amax : pow2_amax);
+          break;   // scale exactly 2^k
         case 4: {  // one unit in the last place above: UE8M0 rounds up to the next power
           In v = from_float<In>(pow2_amax);
-          if constexpr (std::is_same_v<In, float>) v = std::nextafter(v, 2 * v);
-          else v.bits = static_cast<std::uint16_t>(v.bits + 1);
+          if constexpr (std::is_same_v<In, float>)
+            v = std::nextafter(v, 2 * v);
+          else
+            v.bits = static_cast<std::uint16_t>(v.bits + 1);
           p[at] = v;
           break;
         }
-        case 5: p[at] = from_float<In>(std::nanf("")); break;
-        case 6: p[at] = from_float<In>(r[at] < 0 ? -INFINITY : INFINITY); break;
-        case 7: p[at] = from_float<In>(-fp8_max); break;  // the maximum exactly
-        default: break;
+        case 5:
+          p[at] = from_float<In>(std::nanf(""));
+          break;
+        case 6:
+          p[at] = from_float<In>(r[at] < 0 ? -INFINITY : INFINITY);
+          break;
+        case 7:
+          p[at] = from_float<In>(-fp8_max);
+          break;  // the maximum exactly
+        default:
+          break;
       }
     }
   }
@@ -194,8 +209,8 @@ void check_group_quant(const shape& s) {
       const std::size_t m = i / static_cast<std::size_t>(out_stride), k = i % static_cast<std::size_t>(out_stride);
       const bool inside = m < static_cast<std::size_t>(s.rows) && k < static_cast<std::size_t>(s.cols);
       FAIL_CHECK("output byte " << i << " (row " << m << ", col " << k << (inside ? "" : ", outside the tensor")
-                                << "): got 0x" << std::hex << int(got_q[i]) << ", want 0x" << int(want_q[i])
-                                << std::dec << (inside ? " input " + std::to_string(exact[m * s.cols + k]) : std::string()));
+                                << "): got 0x" << std::hex << int(got_q[i]) << ", want 0x" << int(want_q[i]) << std::dec
+                                << (inside ? " input " + std::to_string(exact[m * s.cols + k]) : std::string()));
       ++bad;
     }
   }
@@ -256,10 +271,10 @@ TEST_CASE("group quant special groups: NaN spreads over its group, inf saturates
           "[quant]") {
   // Written out so the documented results are visible here, not only implied by the reference.
   std::vector<float> x(4 * 128, 0.5f);
-  x[3] = std::nanf("");               // group 0: NaN
-  x[128 + 5] = -INFINITY;             // group 1: -inf
+  x[3] = std::nanf("");                         // group 0: NaN
+  x[128 + 5] = -INFINITY;                       // group 1: -inf
   for (int i = 256; i < 384; ++i) x[i] = 0.0f;  // group 2: zeros
-  x[384] = 448.0f;                    // group 3: amax = 448, scale exactly 1
+  x[384] = 448.0f;                              // group 3: amax = 448, scale exactly 1
   device_buffer<float> d_x(x);
   device_buffer<float8_e4m3fn> d_q(x.size());
   device_buffer<float> d_s(4);
@@ -298,7 +313,8 @@ TEST_CASE("group quant multiplies by the reciprocal of the scale (x * (1 / scale
     const float inverse = static_cast<float>(1.0 / static_cast<double>(scale));
     std::vector<float> group{amax};
     for (int c = 0x08; c < 0x7E && group.size() < 128; ++c) {
-      const double tie = (spec.decode(static_cast<std::uint8_t>(c)) + spec.decode(static_cast<std::uint8_t>(c + 1))) / 2;
+      const double tie =
+          (spec.decode(static_cast<std::uint8_t>(c)) + spec.decode(static_cast<std::uint8_t>(c + 1))) / 2;
       float v = static_cast<float>(tie * scale);
       for (int step = 0; step < 8; ++step, v = std::nextafter(v, 0.0f)) {
         const float by_inverse = static_cast<float>(static_cast<double>(v) * inverse);

@@ -116,7 +116,8 @@ void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
     for (int i = 0; i < q_cols; ++i) {
       const double got = bf16_value(y[static_cast<std::size_t>(t) * q_cols + i]);
       y_exact[static_cast<std::size_t>(t) * q_cols + i] = got;
-      if (!within_one_ulp(got, ref[i]) && bad++ < 5) FAIL_CHECK("y[" << t << "," << i << "] = " << got << ", want " << ref[i]);
+      if (!within_one_ulp(got, ref[i]) && bad++ < 5)
+        FAIL_CHECK("y[" << t << "," << i << "] = " << got << ", want " << ref[i]);
     }
     if (k_cols > 0) {
       std::vector<double> kx(k_cols), kw(k_cols);
@@ -127,11 +128,14 @@ void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
       const std::vector<double> kref = hipfuse_test::rmsnorm_row_reference(kx, kw, 1e-6);
       for (int i = 0; i < k_cols; ++i) {
         const double got = bf16_value(proj_after[static_cast<std::size_t>(t) * stride + q_cols + i]);
-        if (!within_one_ulp(got, kref[i]) && bad++ < 5) FAIL_CHECK("k[" << t << "," << i << "] = " << got << ", want " << kref[i]);
+        if (!within_one_ulp(got, kref[i]) && bad++ < 5)
+          FAIL_CHECK("k[" << t << "," << i << "] = " << got << ", want " << kref[i]);
       }
     }
     for (int i = q_cols + k_cols; i < stride; ++i)  // rope part untouched
-      if (proj_after[static_cast<std::size_t>(t) * stride + i].bits != proj[static_cast<std::size_t>(t) * stride + i].bits && bad++ < 5)
+      if (proj_after[static_cast<std::size_t>(t) * stride + i].bits !=
+              proj[static_cast<std::size_t>(t) * stride + i].bits &&
+          bad++ < 5)
         FAIL_CHECK("rope element " << t << "," << i << " was written");
   }
   const auto ref = hipfuse_test::quantize_matrix_reference(y_exact, tokens, q_cols, 128, hipfuse_test::e4m3fn_spec,
@@ -139,7 +143,8 @@ void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::uint8_t want = i < ref.codes.size() ? ref.codes[i] : 0xA5;
     if ((q[i].bits != want || q2[i].bits != want) && bad++ < 10)
-      FAIL_CHECK("code " << i << ": got 0x" << std::hex << int(q[i].bits) << " / 0x" << int(q2[i].bits) << ", want 0x" << int(want));
+      FAIL_CHECK("code " << i << ": got 0x" << std::hex << int(q[i].bits) << " / 0x" << int(q2[i].bits) << ", want 0x"
+                         << int(want));
   }
   std::vector<std::uint8_t> want_s(scale_words * sizeof(storage), 0xA5);
   for (int t = 0; t < tokens; ++t) {
@@ -148,21 +153,25 @@ void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
       if constexpr (std::is_same_v<Layout, scale_layout::ue8m0_packed_column_major>) {
         want_s[static_cast<std::size_t>((g / 4) * scale_stride + t) * 4 + g % 4] = ref.scales_e8m0[r];
       } else if constexpr (std::is_same_v<Layout, scale_layout::row_major>) {
-        if (pow2) want_s[static_cast<std::size_t>(t) * scale_stride + g] = ref.scales_e8m0[r];
-        else std::memcpy(&want_s[(static_cast<std::size_t>(t) * scale_stride + g) * 4], &ref.scales[r], 4);
+        if (pow2)
+          want_s[static_cast<std::size_t>(t) * scale_stride + g] = ref.scales_e8m0[r];
+        else
+          std::memcpy(&want_s[(static_cast<std::size_t>(t) * scale_stride + g) * 4], &ref.scales[r], 4);
       } else {
         std::memcpy(&want_s[(static_cast<std::size_t>(g) * scale_stride + t) * 4], &ref.scales[r], 4);
       }
     }
     if constexpr (std::is_same_v<Layout, scale_layout::ue8m0_packed_column_major>)
-      for (int g = groups; g % 4 != 0; ++g) want_s[static_cast<std::size_t>((g / 4) * scale_stride + t) * 4 + g % 4] = 0;
+      for (int g = groups; g % 4 != 0; ++g)
+        want_s[static_cast<std::size_t>((g / 4) * scale_stride + t) * 4 + g % 4] = 0;
   }
   std::vector<std::uint8_t> got_s(want_s.size()), got_s2(want_s.size());
   std::memcpy(got_s.data(), sc.data(), got_s.size());
   std::memcpy(got_s2.data(), sc2.data(), got_s2.size());
   for (std::size_t i = 0; i < want_s.size(); ++i)
     if ((got_s[i] != want_s[i] || got_s2[i] != want_s[i]) && bad++ < 15)
-      FAIL_CHECK("scale byte " << i << ": got 0x" << std::hex << int(got_s[i]) << " / 0x" << int(got_s2[i]) << ", want 0x" << int(want_s[i]));
+      FAIL_CHECK("scale byte " << i << ": got 0x" << std::hex << int(got_s[i]) << " / 0x" << int(got_s2[i])
+                               << ", want 0x" << int(want_s[i]));
   CHECK(bad == 0);
 }
 

@@ -26,9 +26,12 @@ inline double decode_bf16(std::uint16_t bits) {
 inline double decode_fp16(std::uint16_t bits) {
   const int sign = bits >> 15, exponent = (bits >> 10) & 0x1F, mantissa = bits & 0x3FF;
   double v;
-  if (exponent == 0x1F) v = mantissa ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
-  else if (exponent == 0) v = std::ldexp(mantissa, -24);
-  else v = std::ldexp(1024 + mantissa, exponent - 25);
+  if (exponent == 0x1F)
+    v = mantissa ? std::numeric_limits<double>::quiet_NaN() : std::numeric_limits<double>::infinity();
+  else if (exponent == 0)
+    v = std::ldexp(mantissa, -24);
+  else
+    v = std::ldexp(1024 + mantissa, exponent - 25);
   return sign ? -v : v;
 }
 
@@ -41,15 +44,17 @@ struct quant_group_reference {
 };
 
 // One group: x holds the exact input values. pow2: UE8M0 scale rounding.
-inline quant_group_reference quantize_group_reference(const std::vector<double>& x, const fp8_spec& spec,
-                                                      float fp8_max, float eps, bool pow2) {
+inline quant_group_reference quantize_group_reference(const std::vector<double>& x, const fp8_spec& spec, float fp8_max,
+                                                      float eps, bool pow2) {
   quant_group_reference r;
   r.codes.resize(x.size());
   bool nan = false;
   double amax = 0;
   for (double v : x) {
-    if (std::isnan(v)) nan = true;
-    else amax = std::fmax(amax, std::fmin(std::fabs(v), static_cast<double>(FLT_MAX)));  // inf counts as FLT_MAX
+    if (std::isnan(v))
+      nan = true;
+    else
+      amax = std::fmax(amax, std::fmin(std::fabs(v), static_cast<double>(FLT_MAX)));  // inf counts as FLT_MAX
   }
   if (nan) {
     r.scale = std::numeric_limits<float>::quiet_NaN();
@@ -77,8 +82,8 @@ inline quant_group_reference quantize_group_reference(const std::vector<double>&
 
 // A whole [rows, cols] matrix (row-major, exact values); scales are [rows][cols / group].
 struct quant_matrix_reference {
-  std::vector<std::uint8_t> codes;       // rows * cols
-  std::vector<float> scales;             // rows * groups
+  std::vector<std::uint8_t> codes;        // rows * cols
+  std::vector<float> scales;              // rows * groups
   std::vector<std::uint8_t> scales_e8m0;  // rows * groups
 };
 
@@ -106,7 +111,8 @@ inline quant_matrix_reference quantize_matrix_reference(const std::vector<double
 // fp32, sum of squares accumulated in double, rms inverse = 1 / sqrt(mean + eps), y = x * inv * w.
 // Returns the float values that are quantized; exactness is not claimed for this part (the sum's
 // order differs), so tests compare through a tolerance or use sums that are exact.
-inline std::vector<double> rmsnorm_row_reference(const std::vector<double>& x, const std::vector<double>& w, double eps) {
+inline std::vector<double> rmsnorm_row_reference(const std::vector<double>& x, const std::vector<double>& w,
+                                                 double eps) {
   double sum = 0;
   for (double v : x) sum += v * v;
   const double inv = 1.0 / std::sqrt(sum / static_cast<double>(x.size()) + eps);

@@ -4,9 +4,9 @@
 #include <cfloat>
 #include <cmath>
 #include <cstring>
+#include <hipfuse/quant/group_quant.hpp>
 #include <type_traits>
 #include <vector>
-#include <hipfuse/quant/group_quant.hpp>
 
 using namespace hipfuse;
 
@@ -100,6 +100,6 @@ TEST_CASE("group_quantizer on the host: one lane holds the whole group", "[quant
   std::uint32_t codes[32];
   const auto s = group_quantizer<P, 1>{}(x, codes);
   CHECK(s.value == 8.0f / 448.0f);
-  CHECK((codes[0] & 0xFFu) == 0xFEu);  // -448
+  CHECK((codes[0] & 0xFFu) == 0xFEu);          // -448
   CHECK(((codes[16] >> 0) & 0xFFu) == 0x00u);  // x[64] = 0
 }

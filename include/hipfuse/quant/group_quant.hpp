@@ -165,7 +165,8 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
     std::uint32_t codes[geometry::elements_per_lane / 4];
     const group_scale<Scale> s = quantizer{p.fp8_max, p.eps}(x, codes);
     if (!active) return;
-    auto* dst = reinterpret_cast<std::uint8_t*>(p.output + static_cast<std::int64_t>(row) * p.output_row_stride + column);
+    auto* dst =
+        reinterpret_cast<std::uint8_t*>(p.output + static_cast<std::int64_t>(row) * p.output_row_stride + column);
     for (int v = 0; v < geometry::vectors_per_lane; ++v) {
       vec<std::uint32_t, ve / 4> words;
       for (int i = 0; i < ve / 4; ++i) words[i] = codes[v * (ve / 4) + i];

@@ -45,7 +45,8 @@ using quant_policy_t = typename quant_detail::quant_policy<Arch, Fp8>::type;
 template <class In, class Layout = scale_layout::row_major, class Scale = float, int GroupSize = 128,
           class Fp8 = arch_fp8>
 struct group_quant_args {
-  static_assert(is_fp8_format<Fp8> || std::is_same_v<Fp8, arch_fp8>, "Fp8 is float8_e4m3fn, float8_e4m3fnuz or arch_fp8");
+  static_assert(is_fp8_format<Fp8> || std::is_same_v<Fp8, arch_fp8>,
+                "Fp8 is float8_e4m3fn, float8_e4m3fnuz or arch_fp8");
   using input_type = In;
   using layout = Layout;
   using scale_type = Scale;
@@ -80,9 +81,7 @@ constexpr float format_max() {
 inline std::string num(std::int64_t v) { return std::to_string(v); }
 inline std::string num(double v) { return std::to_string(v); }
 
-inline bool aligned(const void* p, std::size_t bytes) {
-  return reinterpret_cast<std::uintptr_t>(p) % bytes == 0;
-}
+inline bool aligned(const void* p, std::size_t bytes) { return reinterpret_cast<std::uintptr_t>(p) % bytes == 0; }
 
 struct byte_range {
   const void* begin;
@@ -120,11 +119,10 @@ inline status check_quant_values(float fp8_max, float eps, float format_max) {
     return status::error(status_code::invalid_value, "fp8_max (" + num(static_cast<double>(fp8_max)) +
                                                          ") must be 0 (the format's max) or in [1, " +
                                                          num(static_cast<double>(limit)) + "]");
-  if (!(eps > 0.0f && eps <= std::numeric_limits<float>::max()) ||
-      eps / resolved < std::numeric_limits<float>::min())
-    return status::error(status_code::invalid_value,
-                         "eps (" + num(static_cast<double>(eps)) +
-                             ") must be positive and finite, with eps / fp8_max a normal float");
+  if (!(eps > 0.0f && eps <= std::numeric_limits<float>::max()) || eps / resolved < std::numeric_limits<float>::min())
+    return status::error(
+        status_code::invalid_value,
+        "eps (" + num(static_cast<double>(eps)) + ") must be positive and finite, with eps / fp8_max a normal float");
   return status::success();
 }
 
@@ -165,14 +163,13 @@ status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& 
     return status::error(status_code::invalid_shape,
                          "rows (" + num(a.rows) + ") and cols (" + num(a.cols) + ") must not be negative");
   if (a.cols % GroupSize != 0)
-    return status::error(status_code::invalid_shape, "cols (" + num(a.cols) + ") is not a multiple of the group size (" +
+    return status::error(status_code::invalid_shape, "cols (" + num(a.cols) +
+                                                         ") is not a multiple of the group size (" +
                                                          num(static_cast<std::int64_t>(GroupSize)) + ")");
   const std::int64_t groups = a.cols / GroupSize;
   if (a.rows > std::numeric_limits<int>::max() || (groups > 0 && a.rows > std::numeric_limits<int>::max() / groups))
     return status::error(status_code::invalid_shape, "rows * cols / group size must be below 2^31");
-  if (status s = quant_detail::check_quant_values(a.fp8_max, a.eps, quant_detail::format_max<Fp8>());
-      !s.ok())
-    return s;
+  if (status s = quant_detail::check_quant_values(a.fp8_max, a.eps, quant_detail::format_max<Fp8>()); !s.ok()) return s;
   if (a.rows == 0 || a.cols == 0) return status::success();  // nothing to read or write
   if (a.input == nullptr) return status::error(status_code::null_pointer, "input is null");
   if (a.input_row_stride < a.cols)
@@ -182,15 +179,15 @@ status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& 
     return status::error(status_code::misaligned, "input must be 16-byte aligned with input_row_stride (" +
                                                       num(a.input_row_stride) + ") a multiple of 16 bytes");
   if (status s = quant_detail::check_quant_output<Layout, Scale, GroupSize>(a.output, a.output_row_stride, a.scales,
-                                                                      a.scale_stride, a.rows, a.cols, "");
+                                                                            a.scale_stride, a.rows, a.cols, "");
       !s.ok())
     return s;
-  const quant_detail::byte_range in{a.input, static_cast<std::size_t>(((a.rows - 1) * a.input_row_stride + a.cols) * sizeof(In)),
-                              "input"};
-  const quant_detail::byte_range out{a.output, static_cast<std::size_t>((a.rows - 1) * a.output_row_stride + a.cols), "output"};
-  const quant_detail::byte_range sc{a.scales,
-                              static_cast<std::size_t>(Layout::extent(a.rows, groups, a.scale_stride)) * sizeof(storage),
-                              "scales"};
+  const quant_detail::byte_range in{
+      a.input, static_cast<std::size_t>(((a.rows - 1) * a.input_row_stride + a.cols) * sizeof(In)), "input"};
+  const quant_detail::byte_range out{a.output, static_cast<std::size_t>((a.rows - 1) * a.output_row_stride + a.cols),
+                                     "output"};
+  const quant_detail::byte_range sc{
+      a.scales, static_cast<std::size_t>(Layout::extent(a.rows, groups, a.scale_stride)) * sizeof(storage), "scales"};
   if (status s = quant_detail::check_overlap({in, out, sc}); !s.ok()) return s;
   return quant_detail::check_device_pointers({in, out, sc});
 }

@@ -152,7 +152,8 @@ struct rmsnorm_quant_rows {
 };
 
 template <class Functor>
-HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_threads) rmsnorm_quant_kernel(const typename Functor::params p) {
+HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_threads)
+    rmsnorm_quant_kernel(const typename Functor::params p) {
   kernel_body<typename Functor::policy_type::arch>([&] {
     HIPFUSE_SHARED typename Functor::storage storage;
     Functor{}(p, platform::block_rank_x(), storage);

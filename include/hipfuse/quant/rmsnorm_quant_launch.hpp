@@ -47,7 +47,7 @@ struct rmsnorm_quant_args {
   const T* input = nullptr;
   std::int64_t input_stride = 0;
   const T* weight = nullptr;
-  float eps = 1e-6f;  // RMSNorm's
+  float eps = 1e-6f;      // RMSNorm's
   T* residual = nullptr;  // optional: x = input + residual, and residual <- round_to_T(x)
   std::int64_t residual_stride = 0;
   T* output = nullptr;  // optional: the normalized rows, unquantized (may be input: in place)
@@ -73,8 +73,8 @@ template <class T>
 status check_rows(const char* name, const T* p, std::int64_t stride, std::int64_t cols) {
   if (p == nullptr) return fused_error(status_code::null_pointer, std::string(name) + " is null");
   if (stride < cols)
-    return fused_error(status_code::invalid_stride, std::string(name) + " stride (" + num(stride) +
-                                                        ") is smaller than its row (" + num(cols) + ")");
+    return fused_error(status_code::invalid_stride,
+                       std::string(name) + " stride (" + num(stride) + ") is smaller than its row (" + num(cols) + ")");
   if (!aligned(p, 16) || (stride * static_cast<std::int64_t>(sizeof(T))) % 16 != 0)
     return fused_error(status_code::misaligned,
                        std::string(name) + " must be 16-byte aligned with a stride of a multiple of 16 bytes");
@@ -94,7 +94,8 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
   if (a.rows < 0 || a.cols < 0 || k.rows < 0 || k.cols < 0)
     return fused_error(status_code::invalid_shape, "rows and cols must not be negative");
   if (a.cols % GroupSize != 0 || (a.rows > 0 && a.cols == 0))
-    return fused_error(status_code::invalid_shape, "cols (" + num(a.cols) + ") must be a positive multiple of the group size (" +
+    return fused_error(status_code::invalid_shape, "cols (" + num(a.cols) +
+                                                       ") must be a positive multiple of the group size (" +
                                                        num(static_cast<std::int64_t>(GroupSize)) + ")");
   if (k.rows > 0 && k.cols == 0) return fused_error(status_code::invalid_shape, "second.cols must be positive");
   if (a.cols > std::numeric_limits<int>::max() || k.cols > std::numeric_limits<int>::max() ||
@@ -115,9 +116,8 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
       if (status s = check_rows("residual", a.residual, a.residual_stride, a.cols); !s.ok()) return s;
     if (a.output)
       if (status s = check_rows("output", a.output, a.output_stride, a.cols); !s.ok()) return s;
-    if (status s = quant_detail::check_quant_output<Layout, Scale, GroupSize>(a.codes, a.code_stride, a.scales,
-                                                                            a.scale_stride, a.rows, a.cols,
-                                                                            "rmsnorm_quant: ");
+    if (status s = quant_detail::check_quant_output<Layout, Scale, GroupSize>(
+            a.codes, a.code_stride, a.scales, a.scale_stride, a.rows, a.cols, "rmsnorm_quant: ");
         !s.ok())
       return s;
     if (!platform::is_device_accessible(a.codes) || !platform::is_device_accessible(a.scales))
@@ -141,9 +141,10 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
     all.push_back({norm_detail::region_of(a.weight, 1, a.cols, a.cols), "weight", nullptr});
     all.push_back({norm_detail::region_of(a.codes, a.rows, a.cols, a.code_stride), "codes", nullptr});
     all.push_back({norm_detail::region_of(a.scales, 1, Layout::extent(a.rows, a.cols / GroupSize, a.scale_stride),
-                                     Layout::extent(a.rows, a.cols / GroupSize, a.scale_stride)),
+                                          Layout::extent(a.rows, a.cols / GroupSize, a.scale_stride)),
                    "scales", nullptr});
-    if (a.residual) all.push_back({norm_detail::region_of(a.residual, a.rows, a.cols, a.residual_stride), "residual", nullptr});
+    if (a.residual)
+      all.push_back({norm_detail::region_of(a.residual, a.rows, a.cols, a.residual_stride), "residual", nullptr});
     if (a.output) all.push_back({norm_detail::region_of(a.output, a.rows, a.cols, a.output_stride), "output", a.input});
   }
   if (k.rows > 0) {
@@ -157,10 +158,9 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
   for (std::size_t i = 0; i < all.size(); ++i) {
     for (std::size_t j = i + 1; j < all.size(); ++j) {
       if (!written(all[i].name) && !written(all[j].name)) continue;
-      const bool in_place = (all[j].in_place_of != nullptr && reinterpret_cast<const void*>(all[i].region.base) ==
-                                                                  all[j].in_place_of &&
-                             all[i].region.base == all[j].region.base &&
-                             all[i].region.stride_bytes == all[j].region.stride_bytes);
+      const bool in_place =
+          (all[j].in_place_of != nullptr && reinterpret_cast<const void*>(all[i].region.base) == all[j].in_place_of &&
+           all[i].region.base == all[j].region.base && all[i].region.stride_bytes == all[j].region.stride_bytes);
       if (!in_place && norm_detail::regions_overlap(all[i].region, all[j].region))
         return fused_error(status_code::overlap, std::string(all[i].name) + " and " + all[j].name + " overlap");
     }
@@ -190,7 +190,8 @@ status with_fused_row_config(std::int64_t row_elements, F&& f) {
 }  // namespace quant_detail
 
 template <class T, class Layout, class Scale, int GroupSize, class Fp8>
-status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>& a, platform::stream_t stream = nullptr) {
+status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>& a,
+                     platform::stream_t stream = nullptr) {
   if (status s = can_implement(a); !s.ok()) return s;
   if (a.rows == 0 && a.second.rows == 0) return status::success();
   return with_detected_arch([&](auto arch_tag) -> status {
@@ -200,11 +201,11 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
     constexpr int vec_n = elements_per_access<T, Arch::max_vector_bytes>;
     if (status s = quant_detail::check_quant_values(a.fp8_max, a.quant_eps, fp8::max_finite); !s.ok()) return s;
     if (Arch::id != arch_id::host && a.cols % (Arch::wave_size * vec_n) != 0)
-      return quant_detail::fused_error(
-          status_code::invalid_shape,
-          "cols (" + quant_detail::num(a.cols) + ") must be a multiple of " +
-              quant_detail::num(static_cast<std::int64_t>(Arch::wave_size * vec_n)) + " on " + Arch::name +
-              " (a wave's 16-byte vectors); use rmsnorm and group_quant for other widths");
+      return quant_detail::fused_error(status_code::invalid_shape,
+                                       "cols (" + quant_detail::num(a.cols) + ") must be a multiple of " +
+                                           quant_detail::num(static_cast<std::int64_t>(Arch::wave_size * vec_n)) +
+                                           " on " + Arch::name +
+                                           " (a wave's 16-byte vectors); use rmsnorm and group_quant for other widths");
     const std::int64_t longest = a.cols > a.second.cols ? a.cols : a.second.cols;
     return quant_detail::with_fused_row_config<Arch, T>(longest, [&](auto config) -> status {
       using C = decltype(config);

@@ -32,7 +32,7 @@ struct row_major {
   static constexpr bool exact_stride = false;  // any stride >= groups (a row slice of a wider buffer)
   static constexpr std::int64_t natural_stride(std::int64_t /*rows*/, std::int64_t groups) { return groups; }
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static std::int64_t offset(std::int64_t m, std::int64_t g,
-                                                                      std::int64_t stride) {
+                                                                     std::int64_t stride) {
     return m * stride + g;
   }
   // Elements from the first to one past the last one written.
@@ -47,7 +47,7 @@ struct column_major {
   static constexpr bool exact_stride = true;
   static constexpr std::int64_t natural_stride(std::int64_t rows, std::int64_t /*groups*/) { return rows; }
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static std::int64_t offset(std::int64_t m, std::int64_t g,
-                                                                      std::int64_t stride) {
+                                                                     std::int64_t stride) {
     return g * stride + m;
   }
   static constexpr std::int64_t extent(std::int64_t rows, std::int64_t groups, std::int64_t stride) {
@@ -61,7 +61,7 @@ struct column_major_aligned4 {
   static constexpr bool exact_stride = true;
   static constexpr std::int64_t natural_stride(std::int64_t rows, std::int64_t /*groups*/) { return align4(rows); }
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static std::int64_t offset(std::int64_t m, std::int64_t g,
-                                                                      std::int64_t stride) {
+                                                                     std::int64_t stride) {
     return g * stride + m;
   }
   static constexpr std::int64_t extent(std::int64_t rows, std::int64_t groups, std::int64_t stride) {
@@ -76,7 +76,7 @@ struct ue8m0_packed_column_major {
   static constexpr bool exact_stride = true;
   static constexpr std::int64_t natural_stride(std::int64_t rows, std::int64_t /*groups*/) { return align4(rows); }
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static std::int64_t offset(std::int64_t m, std::int64_t g,
-                                                                      std::int64_t stride) {
+                                                                     std::int64_t stride) {
     return (g / 4) * stride + m;
   }
   static constexpr std::int64_t extent(std::int64_t rows, std::int64_t groups, std::int64_t stride) {
