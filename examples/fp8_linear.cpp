@@ -94,7 +94,7 @@ int run(Arch) {
   using Fp8 = typename Arch::fp8_type;
   using P = hipfuse::policy<Arch>;
   const bool host = Arch::id == hipfuse::arch_id::host;
-  const int m = host ? 20 : 300, n = host ? 144 : 2112, k = host ? 512 : 7168;
+  const int m = host ? 20 : 128, n = host ? 144 : 2112, k = host ? 512 : 7168;
 
   std::mt19937 rng(7168);
   std::normal_distribution<float> normal(0.0f, 1.0f);

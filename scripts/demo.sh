@@ -37,4 +37,4 @@ for arch in gfx942 gfx950; do
   done
 done
 echo "-- resources per kernel (full assembly: build/demo-isa/demo.<arch>.s)"
-build/tests/hipfuse_isa_report build/demo-isa/demo.gfx942.s build/demo-isa/demo.gfx950.s
+build/tests/hipfuse_isa_report --native-fp8-only build/demo-isa/demo.gfx942.s build/demo-isa/demo.gfx950.s

@@ -12,24 +12,59 @@
 namespace hipfuse {
 namespace backend {
 
-struct automatic {};
+struct automatic {
+  static constexpr const char* name = "automatic";
+};
 
 // Block reductions (RMSNorm, quantization amax).
-struct rocprim {};  // rocprim::block_reduce (DPP on AMD)
-struct cub {};      // cub::BlockReduce (NVIDIA)
-struct native {};   // hipfuse's own wave shuffles + shared memory, any GPU arch
-struct serial {};   // one thread: the host platform
+// rocprim::block_reduce (DPP on AMD)
+struct rocprim {
+  static constexpr const char* name = "rocprim";
+};
+// cub::BlockReduce (NVIDIA)
+struct cub {
+  static constexpr const char* name = "cub";
+};
+// hipfuse's own wave shuffles + shared memory, any GPU arch
+struct native {
+  static constexpr const char* name = "native";
+};
+// one thread: the host platform
+struct serial {
+  static constexpr const char* name = "serial";
+};
 
 // FP8 matrix multiply-accumulate for the block-scale GEMM.
-struct mfma_fp8 {};          // gfx942 v_mfma_f32_*_fp8_fp8
-struct mfma_f8f6f4 {};       // gfx950 v_mfma_f32_*_f8f6f4, scales applied in fp32 after each 128-K block
-struct mfma_scaled {};       // gfx950 v_mfma_scale_f32_*_f8f6f4, UE8M0 scales applied by the hardware
-struct mma_sync_e4m3 {};     // NVIDIA sm89/sm90 mma.sync.m16n8k32 e4m3
-struct reference_matmul {};  // scalar fp32 dot products: every platform
+// gfx942 v_mfma_f32_*_fp8_fp8
+struct mfma_fp8 {
+  static constexpr const char* name = "mfma_fp8";
+};
+// gfx950 v_mfma_f32_*_f8f6f4, scales applied in fp32 after each 128-K block
+struct mfma_f8f6f4 {
+  static constexpr const char* name = "mfma_f8f6f4";
+};
+// gfx950 v_mfma_scale_f32_*_f8f6f4, UE8M0 scales applied by the hardware
+struct mfma_scaled {
+  static constexpr const char* name = "mfma_scaled";
+};
+// NVIDIA sm89/sm90 mma.sync.m16n8k32 e4m3
+struct mma_sync_e4m3 {
+  static constexpr const char* name = "mma_sync_e4m3";
+};
+// scalar fp32 dot products: every platform
+struct reference_matmul {
+  static constexpr const char* name = "reference_matmul";
+};
 
 // FP8 conversion of quantized values.
-struct hardware_fp8_convert {};  // v_cvt_pk_fp8_f32 / cvt.rn.satfinite.e4m3x2.f32
-struct emulated_fp8_convert {};  // the portable definition in numeric/fp8.hpp
+// v_cvt_pk_fp8_f32 / cvt.rn.satfinite.e4m3x2.f32
+struct hardware_fp8_convert {
+  static constexpr const char* name = "hardware_fp8_convert";
+};
+// the portable definition in numeric/fp8.hpp
+struct emulated_fp8_convert {
+  static constexpr const char* name = "emulated_fp8_convert";
+};
 
 }  // namespace backend
 
