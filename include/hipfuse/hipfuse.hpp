@@ -1,4 +1,6 @@
-// hipfuse: everything in one include. Device code that wants less can include the op headers alone.
+// hipfuse: everything in one include. Device code that wants less can include an op's device
+// header alone (norm/rmsnorm.hpp, quant/group_quant.hpp, gemm/block_scale_gemm.hpp); the
+// launcher headers also pull in <string> for their status messages.
 #pragma once
 #include "config.hpp"
 #include "kernel.hpp"
@@ -14,3 +16,11 @@
 #include "platform/runtime.hpp"
 #include "platform/thread.hpp"
 #include "platform/warp.hpp"
+#include "reduce/block_reduce.hpp"
+#include "reduce/group_reduce.hpp"
+#include "norm/rmsnorm_launch.hpp"
+#include "quant/group_quant_launch.hpp"
+#include "quant/rmsnorm_quant_launch.hpp"
+#include "gemm/block_scale_gemm_launcher.hpp"
+#include "gemm/fp8_linear.hpp"
+#include "gemm/preshuffle.hpp"
