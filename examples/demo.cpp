@@ -13,33 +13,15 @@
 #include <random>
 #include <vector>
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include <hipfuse/platform/device_buffer.hpp>
 #include <hipfuse/quant/rmsnorm_quant_launch.hpp>
 
 using hipfuse::bfloat16;
 namespace platform = hipfuse::platform;
+template <class T>
+using device_vector = hipfuse::platform::device_buffer<T>;
 
 namespace {
-
-template <class T>
-struct device_vector {  // device memory for the demo; host memory on the host backend
-  T* ptr = nullptr;
-  std::size_t count = 0;
-  explicit device_vector(std::size_t n) : count(n) {
-    void* p = nullptr;
-    if (!platform::device_alloc(&p, n * sizeof(T)).ok()) std::abort();
-    ptr = static_cast<T*>(p);
-  }
-  explicit device_vector(const std::vector<T>& v) : device_vector(v.size()) {
-    (void)platform::copy(ptr, v.data(), v.size() * sizeof(T), platform::copy_kind::host_to_device);
-  }
-  ~device_vector() { platform::device_free(ptr); }
-  std::vector<T> download() const {
-    std::vector<T> v(count);
-    (void)platform::synchronize();
-    (void)platform::copy(v.data(), ptr, count * sizeof(T), platform::copy_kind::device_to_host);
-    return v;
-  }
-};
 
 double rms_inverse(const bfloat16* row, int n, double eps) {
   double sum = 0;
@@ -84,20 +66,25 @@ int run(Arch) {
   device_vector<Fp8> d_w(w), d_q_codes(std::size_t(tokens) * q_cols);
   device_vector<float> d_w_scale(w_scale), d_q_scales(std::size_t(q_cols / 128) * tokens);
   device_vector<bfloat16> d_out(std::size_t(tokens) * n);
+  for (const hipfuse::status* s : {&d_buffer.state(), &d_w.state(), &d_q_scales.state(), &d_out.state()})
+    if (!s->ok()) {
+      std::printf("allocation failed: %s\n", s->message.c_str());
+      return 1;
+    }
 
   // 1. Fused RMSNorm -> FP8 for q, RMSNorm in place for k_nope.
   hipfuse::rmsnorm_quant_args<bfloat16, ScaleLayout, float, 128, Fp8> nq;
-  nq.input = d_buffer.ptr;
+  nq.input = d_buffer.get();
   nq.input_stride = width;
-  nq.weight = d_qw.ptr;
+  nq.weight = d_qw.get();
   nq.eps = eps;
-  nq.codes = d_q_codes.ptr;
+  nq.codes = d_q_codes.get();
   nq.code_stride = q_cols;
-  nq.scales = d_q_scales.ptr;
+  nq.scales = d_q_scales.get();
   nq.scale_stride = ScaleLayout::natural_stride(tokens, q_cols / 128);
   nq.rows = tokens;
   nq.cols = q_cols;
-  nq.second = {d_buffer.ptr + q_cols, width, d_buffer.ptr + q_cols, width, d_kw.ptr, tokens, k_cols, eps};
+  nq.second = {d_buffer.get() + q_cols, width, d_buffer.get() + q_cols, width, d_kw.get(), tokens, k_cols, eps};
   if (hipfuse::status s = hipfuse::rmsnorm_quant(nq); !s.ok()) {
     std::printf("rmsnorm_quant refused: %s\n", s.message.c_str());
     return 1;
@@ -105,12 +92,12 @@ int run(Arch) {
 
   // 2. Block-scale FP8 GEMM on the codes and scales step 1 wrote, in the layout the GEMM takes.
   hipfuse::gemm::block_scale_gemm_args<Fp8, ScaleLayout, float> g;
-  g.a = d_q_codes.ptr;
+  g.a = d_q_codes.get();
   g.lda = q_cols;
-  g.a_scale = {d_q_scales.ptr, nq.scale_stride};
-  g.b = {d_w.ptr, q_cols};
-  g.b_scale = d_w_scale.ptr;
-  g.c = d_out.ptr;
+  g.a_scale = {d_q_scales.get(), nq.scale_stride};
+  g.b = {d_w.get(), q_cols};
+  g.b_scale = d_w_scale.get();
+  g.c = d_out.get();
   g.ldc = n;
   g.m = tokens;
   g.n = n;

@@ -13,6 +13,7 @@
 #include "numeric/half_types.hpp"
 #include "numeric/ue8m0.hpp"
 #include "numeric/vec.hpp"
+#include "platform/device_buffer.hpp"
 #include "platform/runtime.hpp"
 #include "platform/thread.hpp"
 #include "platform/warp.hpp"
