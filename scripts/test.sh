@@ -11,7 +11,6 @@ read -r -a args <<<"$(scripts/setup.sh)"
 jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "${args[@]}" >/dev/null
 cmake --build build -j"$jobs"
-ctest --test-dir build -j"$jobs" --output-on-failure -LE gpu "$@"
 # Where nvcc exists, the examples and benchmarks are compiled for sm_90a too (run only with a GPU).
 nvcc=$(sed -n 's/.*-DHIPFUSE_NVCC=\([^ ]*\).*/\1/p' <<<"${args[*]}")
 if [ -n "$nvcc" ] && [ $# -eq 0 ]; then
@@ -20,6 +19,7 @@ if [ -n "$nvcc" ] && [ $# -eq 0 ]; then
     -DHIPFUSE_BUILD_TESTS=OFF >/dev/null
   cmake --build build-cuda -j"$jobs"
 fi
+ctest --test-dir build -j"$jobs" --output-on-failure -LE gpu "$@"
 if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
   scripts/gpu_test.sh
 fi
