@@ -36,7 +36,7 @@ struct problem {
 }  // namespace
 
 TEST_CASE("fp8_linear: quantize + GEMM against float64 and group_quant alone", "[gemm][fp8_linear]") {
-  const bool gpu = hipfuse_test::on_gpu;
+  const bool gpu = hipfuse_test::gpu_sizes();
   for (int m : gpu ? std::vector<int>{1, 64, 300} : std::vector<int>{1, 20}) {
     const int n = gpu ? 2112 : 144, k = gpu ? 7168 : 512;
     INFO("M=" << m << " N=" << n << " K=" << k);

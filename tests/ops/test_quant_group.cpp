@@ -225,8 +225,8 @@ void check_group_quant(const shape& s) {
 
 template <class In, class Layout, class Scale, int G, class Fp8>
 void check_shapes(float fp8_max = 0.0f) {
-  const int big_rows = hipfuse_test::on_gpu ? 517 : 37;
-  const int big_cols = hipfuse_test::on_gpu ? 7168 : 7 * G;
+  const int big_rows = hipfuse_test::gpu_sizes() ? 517 : 37;
+  const int big_cols = hipfuse_test::gpu_sizes() ? 7168 : 7 * G;
   for (shape s : {shape{1, G}, shape{5, 5 * G, 8, 16, 3}, shape{4, 3 * G}, shape{big_rows, big_cols},
                   shape{big_rows, 3 * G, 16, 32, 1}}) {
     if (!std::is_same_v<Layout, scale_layout::row_major>) s.scale_pad = 0;

@@ -178,14 +178,14 @@ void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
 }  // namespace
 
 TEST_CASE("fused RMSNorm -> FP8 on the MLA shape: q quantized, k_nope normalized in place", "[quant]") {
-  const int tokens = hipfuse_test::on_gpu ? 1000 : 5;
+  const int tokens = hipfuse_test::gpu_sizes() ? 1000 : 5;
   check_fused<scale_layout::column_major_aligned4, float>(tokens, 1536, 512, false);
   check_fused<scale_layout::column_major_aligned4, float>(1, 1536, 512, false);
   check_fused<scale_layout::row_major, float>(3, 1536, 512, false);
 }
 
 TEST_CASE("fused RMSNorm -> FP8 of hidden states with a residual", "[quant]") {
-  const int tokens = hipfuse_test::on_gpu ? 777 : 3;
+  const int tokens = hipfuse_test::gpu_sizes() ? 777 : 3;
   check_fused<scale_layout::row_major, float>(tokens, 7168, 0, true);
   check_fused<scale_layout::ue8m0_packed_column_major, ue8m0>(tokens, 1536, 0, true);
 }
