@@ -78,7 +78,56 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t nvidia_cvt_e4m3x4(float a, floa
 #endif
 }
 
+// Atoms for two floats (one instruction each), byte 0 = a, byte 1 = b.
+template <class Arch, class Fp8>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint16_t amd_cvt_pk_fp8x2(float a, float b) {
+#if defined(__gfx942__) || defined(__gfx950__)
+  static_assert(std::is_same_v<Fp8, typename Arch::fp8_type>, "the AMD convert makes the arch's own fp8 format");
+  std::uint32_t packed = static_cast<std::uint32_t>(
+      __builtin_amdgcn_cvt_pk_fp8_f32(clamp_to_fp8_range<Fp8>(a), clamp_to_fp8_range<Fp8>(b), 0, false));
+  packed = fix_nan_byte<Fp8>(fix_nan_byte<Fp8>(packed, a, 0), b, 1);
+  return static_cast<std::uint16_t>(packed);
+#else
+  (void)a, (void)b;
+  platform::trap("amd_cvt_pk_fp8x2 reached on a target other than gfx942/gfx950");
+#endif
+}
+
+template <class Arch, class Fp8>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint16_t nvidia_cvt_e4m3x2(float a, float b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the NVIDIA convert makes OCP e4m3fn");
+  unsigned short packed;
+  asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(packed) : "f"(b), "f"(a));
+  return static_cast<std::uint16_t>(fix_nan_byte<Fp8>(fix_nan_byte<Fp8>(packed, a, 0), b, 1));
+#else
+  (void)a, (void)b;
+  platform::trap("nvidia_cvt_e4m3x2 reached on a target other than sm89/sm90");
+#endif
+}
+
 }  // namespace detail
+
+// Two floats -> two fp8 codes, byte 0 = code of a, byte 1 = code of b.
+template <class Policy, fp8_overflow Overflow = fp8_overflow::saturate>
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint16_t convert_to_fp8x2(float a, float b) {
+  using Fp8 = typename Policy::fp8_type;
+  if constexpr (std::is_same_v<typename Policy::template fp8_convert_backend<Overflow>, backend::hardware_fp8_convert>) {
+#if defined(HIPFUSE_DEVICE_PASS)
+    using Arch = typename Policy::arch;
+    if constexpr (Arch::is_amd) {
+      return detail::amd_cvt_pk_fp8x2<Arch, Fp8>(a, b);
+    } else {
+      return detail::nvidia_cvt_e4m3x2<Arch, Fp8>(a, b);
+    }
+#else
+    platform::trap("a hardware fp8 convert was called from host code; use a policy for arch::host on the host");
+#endif
+  } else {
+    return static_cast<std::uint16_t>(float_to_fp8<Fp8, Overflow>(a).bits |
+                                      (static_cast<std::uint32_t>(float_to_fp8<Fp8, Overflow>(b).bits) << 8));
+  }
+}
 
 // Four floats -> four fp8 codes, byte i = code of the i-th argument.
 template <class Policy, fp8_overflow Overflow = fp8_overflow::saturate, fp8_inputs Inputs = fp8_inputs::any>
