@@ -324,6 +324,15 @@ def main():
                  "From the AMD assembly of `tests/codegen/*_kernels.hip` (`scripts/amd_report.sh`): registers, LDS, "
                  "scratch and the waves per SIMD they allow, per kernel. No AMD GPU ran these kernels.", "",
                  amd if amd else "Not generated yet: run `scripts/amd_report.sh`.", ""]
+        gemm_doc = read_optional(os.path.join(os.path.dirname(os.path.abspath(args.docs)), "gemm.md"))
+        start = gemm_doc.find("| kernel | arch | VGPR") if gemm_doc else -1
+        if start >= 0:
+            end = gemm_doc.find("\n## ", start)
+            page += ["## Block-scale GEMM: static census of the AMD main loop, and a projection", "",
+                     "Per 128-K block and wave, read from the gfx942/gfx950 assembly by `tests/codegen/test_gemm_isa.cpp` "
+                     "(copied from [gemm.md](gemm.md), which explains it). The projection is arithmetic on "
+                     "datasheet figures, **not a measurement**.", "",
+                     gemm_doc[start:end if end >= 0 else len(gemm_doc)].strip(), ""]
         san = read_optional(args.sanitize)
         page += ["## Sanitizers (compute-sanitizer on the GPU tests)", "",
                  san if san else "Not run yet: run `scripts/sanitize.sh` on the GPU machine.", ""]
