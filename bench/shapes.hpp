@@ -1,10 +1,23 @@
 // Shapes shared by the benchmarks; bench/peers.py holds the same lists: keep the two in step.
 #pragma once
+#include <cstdlib>
 #include <vector>
 
 namespace hipfuse_bench {
 
+// HIPFUSE_BENCH_TOKENS="1,128,4096" replaces the list (a focused run).
 inline std::vector<int> token_counts(bool quick) {
+  if (const char* list = std::getenv("HIPFUSE_BENCH_TOKENS")) {
+    std::vector<int> tokens;
+    for (const char* p = list; *p;) {
+      char* end = nullptr;
+      const long t = std::strtol(p, &end, 10);
+      if (end == p) break;
+      if (t > 0) tokens.push_back(static_cast<int>(t));
+      p = *end == ',' ? end + 1 : end;
+    }
+    if (!tokens.empty()) return tokens;
+  }
   if (quick) return {1, 1024, 4096};
   return {1, 16, 128, 1024, 4096, 16384, 65536};
 }
