@@ -28,11 +28,20 @@ struct placement {
 // Checks every element of `out` for one tensor against the reference computed from `in`.
 template <class T>
 std::size_t check_tensor(const char* name, std::int64_t tokens, const placement& p, const std::vector<T>& in,
-                         const std::vector<T>& out, const std::vector<T>& w) {
+                         const std::vector<T>& out, const std::vector<T>& w, const T* poison = nullptr) {
   std::size_t bad = 0;
   std::vector<double> x(static_cast<std::size_t>(p.head_dim)), wd(x.size());
   for (std::int64_t i = 0; i < p.head_dim; ++i) wd[i] = hipfuse_test::decode(w[i]);
   for (std::int64_t t = 0; t < tokens; ++t) {
+    // Large cases: the first and last tokens and every 13th against the float64 reference (it
+    // would dominate the test's time); whether the rest were written, check_untouched and the
+    // poisoned outputs tell.
+    if (tokens > 512 && t >= 64 && t < tokens - 64 && t % 13 != 0) {
+      for (std::int64_t e = 0; poison && e < p.heads * p.head_dim; ++e)
+        if (hipfuse_test::same_bits(out[p.out_offset + t * p.out_stride + e], *poison) && ++bad <= 8)
+          FAIL_CHECK(name << " token " << t << " elem " << e << " not written");
+      continue;
+    }
     for (std::int64_t h = 0; h < p.heads; ++h) {
       for (std::int64_t i = 0; i < p.head_dim; ++i) x[i] = hipfuse_test::decode(in[p.in_offset + t * p.in_stride + h * p.head_dim + i]);
       const std::vector<double> y = hipfuse_test::rmsnorm_row_reference(x, wd, p.eps, p.gemma ? 1.0 : 0.0);
@@ -122,8 +131,9 @@ TEST_CASE("qk_rmsnorm: MLA out of place into separate q and k tensors", "[rmsnor
     REQUIRE(s.ok());
     const std::vector<T> q_out = d_q.download(), k_out = d_k.download(), after = d_buf.download();
     const placement q{0, width, 0, q_stride, 1, 1536, 1e-6f}, k{1536, width, 0, k_stride, 1, 512, 1e-6f};
-    CHECK(check_tensor("q", tokens, q, buf, q_out, wq) == 0);
-    CHECK(check_tensor("k", tokens, k, buf, k_out, wk) == 0);
+    const T poison = device_buffer<T>::poison_value();
+    CHECK(check_tensor("q", tokens, q, buf, q_out, wq, &poison) == 0);
+    CHECK(check_tensor("k", tokens, k, buf, k_out, wk, &poison) == 0);
     CHECK(check_untouched(tokens, {&q}, q_out, std::vector<T>(q_out.size(), device_buffer<T>::poison_value())) == 0);
     CHECK(check_untouched(tokens, {}, after, buf) == 0);  // the input is not written
   }
