@@ -10,6 +10,8 @@ using hipfuse::bfloat16;
 template <class Arch>
 using mla_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 1536>::type;  // q: 1536, k_nope: 512
 template <class Arch>
+using mla_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 3, true>;  // a few MLA rows (AMD tier 3)
+template <class Arch>
 using head_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 128>::type;  // Qwen3 head_dim 128
 template <class Arch>
 using wide_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 8192>::type;  // a block per row
@@ -30,6 +32,7 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
 
 #define HIPFUSE_RMSNORM_ARCH(Arch)                                                                          \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::mla_config<Arch>, false)                 \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::mla_latency_config<Arch>, false)         \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::head_config<Arch>, false)                \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::wide_config<Arch>, true)                 \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse_codegen::native_policy<Arch>, hipfuse_codegen::wide_config<Arch>, false) \

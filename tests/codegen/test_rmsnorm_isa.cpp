@@ -9,11 +9,12 @@ namespace {
 const std::string dir = HIPFUSE_ASM_DIR;
 
 // The one kernel of rmsnorm_kernels.<arch>.s compiled for `arch` whose mangled name has the
-// row_config fragment, the residual flag, and (or not) the native backend.
+// row_config fragment, the residual flag (the kernel's last template argument), and (or not) the
+// native backend.
 isa::kernel only(const std::string& arch, const std::string& config, bool residual, bool native) {
   std::vector<isa::kernel> found;
   for (isa::kernel& k : isa::find(dir + "/rmsnorm_kernels." + arch + ".s",
-                                  {"rmsnorm_rows_kernel", "4arch6" + arch, config, residual ? "Lb1E" : "Lb0E"})) {
+                                  {"rmsnorm_rows_kernel", "4arch6" + arch, config, residual ? "Lb1EEEv" : "Lb0EEEv"})) {
     if ((k.name.find("7backend6native") != std::string::npos) == native) found.push_back(std::move(k));
   }
   REQUIRE(found.size() == 1);
@@ -30,7 +31,8 @@ TEST_CASE("MLA rows (a wave per row, 4 vectors per lane) use 16-byte accesses an
           "[rmsnorm][codegen]") {
   for (const std::string arch : archs) {
     INFO(arch);
-    const isa::kernel k = only(arch, "row_configILi64ELi4ELi8ELi256E", false, false);
+    // Streaming shape: the weights are read after the reduction.
+    const isa::kernel k = only(arch, "row_configILi64ELi4ELi8ELi256ELb0E", false, false);
     CHECK(k.count("global_load_dwordx4") >= 8);  // 4 input + 4 weight vectors per lane
     CHECK(k.count("global_store_dwordx4") >= 4);
     CHECK(k.count("ds_bpermute_b32") == 6);  // log2(64) butterfly steps
@@ -38,8 +40,16 @@ TEST_CASE("MLA rows (a wave per row, 4 vectors per lane) use 16-byte accesses an
     CHECK_FALSE(k.contains("s_barrier"));
     CHECK(k.lds_bytes == 0);
     CHECK(k.scratch_bytes == 0);
-    CHECK(k.waves_per_simd() >= 4);  // 4 input and 4 weight vectors per lane stay in registers
+    CHECK(k.waves_per_simd() >= 8);  // the row in bf16, 4 x 4 VGPRs per lane
     CHECK_FALSE(k.contains("s_trap"));
+
+    // Latency shape: two-wave blocks, weights prefetched with the row.
+    const isa::kernel l = only(arch, "row_configILi64ELi4ELi8ELi128ELb1E", false, false);
+    CHECK(l.count("global_load_dwordx4") >= 8);
+    CHECK(l.count("ds_bpermute_b32") == 6);
+    CHECK_FALSE(l.contains("s_barrier"));
+    CHECK(l.scratch_bytes == 0);
+    CHECK(l.waves_per_simd() >= 4);  // row and weights stay in registers
   }
 }
 
@@ -60,20 +70,20 @@ TEST_CASE("block rows use rocPRIM's DPP reduction (or hipfuse's shuffles + LDS w
           "[rmsnorm][codegen]") {
   for (const std::string arch : archs) {
     INFO(arch);
-    const isa::kernel rocprim = only(arch, "row_configILi256ELi4ELi8ELi256E", true, false);
+    const isa::kernel rocprim = only(arch, "row_configILi128ELi8ELi8ELi128E", true, false);
     CHECK(rocprim.count("global_load_dwordx4") >= 12);  // input, residual, weight
     CHECK(rocprim.count("global_store_dwordx4") >= 8);   // residual, output
     CHECK(rocprim.contains(dpp));
     CHECK(rocprim.contains("s_barrier"));
     CHECK(rocprim.lds_bytes > 0);
     CHECK(rocprim.scratch_bytes == 0);
-    CHECK(rocprim.waves_per_simd() >= 4);  // 4 input and 4 weight vectors per lane
+    CHECK(rocprim.waves_per_simd() >= 4);  // 8 vectors of x + residual per lane, in fp32
 
-    const isa::kernel native = only(arch, "row_configILi256ELi4ELi8ELi256E", false, true);
+    const isa::kernel native = only(arch, "row_configILi128ELi8ELi8ELi128E", false, true);
     CHECK(native.contains("global_load_dwordx4"));
     CHECK(native.count("ds_bpermute_b32") == 6);
     CHECK(native.count("s_barrier") == 1);  // one barrier: every thread adds the wave sums itself
-    CHECK(native.lds_bytes == 16);          // 4 waves x one float
+    CHECK(native.lds_bytes == 8);           // 2 waves x one float
     CHECK(native.scratch_bytes == 0);
   }
 }
@@ -102,7 +112,7 @@ TEST_CASE("an rmsnorm kernel instantiated for the other arch traps", "[rmsnorm][
   for (const std::string arch : archs) {
     const std::string other = arch == std::string("gfx942") ? "gfx950" : "gfx942";
     std::vector<isa::kernel> ks = isa::find(dir + "/rmsnorm_kernels." + arch + ".s", {"rmsnorm_rows_kernel", "4arch6" + other});
-    REQUIRE(ks.size() == 7);
+    REQUIRE(ks.size() == 8);
     for (const isa::kernel& k : ks) {
       CHECK(k.contains("s_trap"));
       CHECK_FALSE(k.contains("global_load_dwordx4"));

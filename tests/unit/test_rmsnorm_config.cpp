@@ -28,14 +28,21 @@ struct shape {
   int row_threads, vecs_per_thread, vec, block_threads;
 };
 
+// total: the launch's element count; the default is a streaming launch, well above
+// prefetch_weight_below_elements.
 template <class Arch, class T>
-shape chosen(std::int64_t n, bool vector_path = true) {
+shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::int64_t(1) << 30,
+             bool* prefetch = nullptr) {
   shape out{};
-  const status s = norm_detail::with_row_config<Arch, T>(n, vector_path, [&](auto config) {
-    using C = decltype(config);
-    out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
-    return status::success();
-  });
+  const status s = norm_detail::with_row_config<Arch, T>(
+      n, vector_path,
+      [&](auto config) {
+        using C = decltype(config);
+        out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+        if (prefetch) *prefetch = C::prefetch_weight;
+        return status::success();
+      },
+      total);
   REQUIRE(s.ok());
   return out;
 }
@@ -96,8 +103,9 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::sm90, bfloat16>(256) == shape{32, 2, 8, 256});   // head_dim 256
   CHECK(chosen<arch::sm90, bfloat16>(512) == shape{32, 2, 8, 256});   // k_nope
   CHECK(chosen<arch::sm90, bfloat16>(1024) == shape{32, 4, 8, 256});
-  CHECK(chosen<arch::sm90, bfloat16>(1536) == shape{32, 8, 8, 256});  // MLA q
-  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{256, 4, 8, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(1536) == shape{32, 6, 8, 256});  // MLA q
+  CHECK(chosen<arch::sm90, bfloat16>(2048) == shape{128, 8, 8, 128});
+  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{128, 8, 8, 128});
   CHECK(chosen<arch::sm90, bfloat16>(16384) == shape{512, 4, 8, 512});
   CHECK(chosen<arch::sm90, bfloat16>(16385) == shape{512, 0, 8, 512});
   CHECK(chosen<arch::sm90, float>(128) == shape{32, 2, 4, 256});
@@ -106,9 +114,27 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   // AMD (wave 64).
   CHECK(chosen<arch::gfx942, bfloat16>(512) == shape{64, 2, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(1536) == shape{64, 4, 8, 256});
-  CHECK(chosen<arch::gfx942, bfloat16>(4096) == shape{64, 8, 8, 256});
-  CHECK(chosen<arch::gfx950, bfloat16>(4097) == shape{256, 4, 8, 256});
+  CHECK(chosen<arch::gfx942, bfloat16>(3072) == shape{64, 6, 8, 256});
+  CHECK(chosen<arch::gfx942, bfloat16>(4096) == shape{128, 8, 8, 128});
+  CHECK(chosen<arch::gfx950, bfloat16>(8193) == shape{512, 4, 8, 512});
   CHECK(chosen<arch::gfx950, bfloat16>(100, false) == shape{64, 0, 1, 256});
+
+  // Launches of fewer than prefetch_weight_below_elements elements: the latency shapes, with the
+  // weights prefetched; the streaming tier and the scalar path have no latency shape.
+  const std::int64_t small = prefetch_weight_below_elements - 1;
+  bool prefetch = false;
+  CHECK(chosen<arch::sm90, bfloat16>(128, true, small, &prefetch) == shape{16, 1, 8, 64});
+  CHECK(prefetch);
+  CHECK(chosen<arch::sm90, bfloat16>(1536, true, small) == shape{32, 6, 8, 64});
+  CHECK(chosen<arch::sm90, bfloat16>(7168, true, small) == shape{256, 4, 8, 256});
+  CHECK(chosen<arch::gfx942, bfloat16>(1536, true, small) == shape{64, 4, 8, 128});
+  CHECK(chosen<arch::sm90, bfloat16>(7168, true, prefetch_weight_below_elements, &prefetch) ==
+        shape{128, 8, 8, 128});
+  CHECK_FALSE(prefetch);
+  CHECK(chosen<arch::sm90, bfloat16>(16385, true, small, &prefetch) == shape{512, 0, 8, 512});
+  CHECK_FALSE(prefetch);
+  CHECK(chosen<arch::sm90, bfloat16>(1536, false, small) == shape{32, 0, 1, 256});
+  CHECK(chosen<arch::host, bfloat16>(1536, true, small) == shape{1, 1024, 8, 1});
 
   // Host: one thread per block, tiers differ in how much of the row stays cached.
   CHECK(chosen<arch::host, bfloat16>(64) == shape{1, 8, 8, 1});
@@ -124,8 +150,13 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
 template <class Arch, int Tier = 0>
 void check_tiers(std::int64_t previous_capacity = 0) {
   using C = row_tier_config<Arch, bfloat16, Tier>;
+  using L = row_tier_config<Arch, bfloat16, Tier, true>;
   INFO(Arch::name << " tier " << Tier);
   CHECK((C::row_threads <= Arch::wave_size || C::row_threads == C::block_threads));
+  CHECK((L::row_threads <= Arch::wave_size || L::row_threads == L::block_threads));
+  CHECK(L::max_cached_elements == C::max_cached_elements);
+  CHECK(L::prefetch_weight == C::cached);
+  CHECK_FALSE(C::prefetch_weight);
   if constexpr (Tier + 1 < row_tier_count<Arch>) {
     CHECK(C::cached);
     CHECK(C::max_cached_elements > previous_capacity);

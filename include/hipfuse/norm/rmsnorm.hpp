@@ -33,7 +33,11 @@ namespace hipfuse {
 //   Vec            elements per access: 16 / sizeof(T) for the vector path, 1 for the scalar
 //                  path that accepts any alignment.
 //   BlockThreads   threads per block; a block handles BlockThreads / RowThreads rows.
-template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads>
+//   PrefetchWeight cached configs only: load the weights with the row and keep them in registers
+//                  across the reduction (lowest latency for a few rows), instead of reading them
+//                  after the reduction (fewer registers, so more rows in flight per SM: the
+//                  better choice once the launch streams megabytes).
+template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads, bool PrefetchWeight = false>
 struct row_config {
   static_assert(RowThreads >= 1 && (RowThreads & (RowThreads - 1)) == 0, "RowThreads must be a power of two");
   static_assert(BlockThreads % RowThreads == 0, "a block holds a whole number of rows");
@@ -45,6 +49,7 @@ struct row_config {
   static constexpr int block_threads = BlockThreads;
   static constexpr int rows_per_block = BlockThreads / RowThreads;
   static constexpr bool cached = VecsPerThread > 0;
+  static constexpr bool prefetch_weight = PrefetchWeight && cached;
   // Longest row (in elements) a cached config holds; streaming configs take any length.
   static constexpr std::int64_t max_cached_elements = static_cast<std::int64_t>(RowThreads) * VecsPerThread * Vec;
 };
@@ -126,6 +131,7 @@ class rmsnorm_row {
   static constexpr int vec_n = Config::vec;
   static constexpr int cached_vecs = Config::cached ? Config::vecs_per_thread : 1;
   // Elements past the last whole vector: fewer than Vec, spread over the group.
+  static constexpr bool prefetch_weight = Config::prefetch_weight;
   static constexpr int tail_slots = (vec_n - 1 + threads - 1) / threads > 0 ? (vec_n - 1 + threads - 1) / threads : 1;
 
  public:
@@ -142,13 +148,17 @@ HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (active && v < nvec) {
-          read_x(row, v * vec_n, x_[j]);
-          // Issued with the row's loads so the scaling pass does not wait for a second round trip
-          // after the reduction.
-          w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
-          if constexpr (Residual) norm_detail::store_floats(row.residual + v * vec_n, x_[j]);
+          if constexpr (Residual) {
+            read_x(row, v * vec_n, xf_[j]);
+            norm_detail::store_floats(row.residual + v * vec_n, xf_[j]);
+          } else {
+            xr_[j] = vec<T, vec_n>::load(row.input + v * vec_n);
+          }
+          if constexpr (prefetch_weight) w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
+          float x[vec_n];
+          held(j, x);
 HIPFUSE_UNROLL
-          for (int i = 0; i < vec_n; ++i) sum_sq += x_[j][i] * x_[j][i];
+          for (int i = 0; i < vec_n; ++i) sum_sq += x[i] * x[i];
         }
       }
 HIPFUSE_UNROLL
@@ -191,10 +201,15 @@ HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (v < nvec) {
-          float w[vec_n], y[vec_n];
+          float x[vec_n], w[vec_n], y[vec_n];
+          held(j, x);
+          if constexpr (prefetch_weight) {
 HIPFUSE_UNROLL
-          for (int i = 0; i < vec_n; ++i) w[i] = to_float(w_[j][i]);
-          scale(row, inv_rms, x_[j], w, y);
+            for (int i = 0; i < vec_n; ++i) w[i] = to_float(w_[j][i]);
+          } else {
+            norm_detail::load_floats(row.weight + v * vec_n, w);
+          }
+          scale(row, inv_rms, x, w, y);
           consume(v * vec_n, static_cast<const float*>(y), vec_n);
         }
       }
@@ -263,8 +278,21 @@ HIPFUSE_UNROLL
     return x * inv_rms * (to_float(row.weight[e]) + row.weight_offset);
   }
 
-  float x_[cached_vecs][vec_n];
-  vec<T, vec_n> w_[cached_vecs];
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void held(int j, float (&x)[vec_n]) const {
+    if constexpr (Residual) {
+HIPFUSE_UNROLL
+      for (int i = 0; i < vec_n; ++i) x[i] = xf_[j][i];
+    } else {
+HIPFUSE_UNROLL
+      for (int i = 0; i < vec_n; ++i) x[i] = to_float(xr_[j][i]);
+    }
+  }
+
+  // Without a residual the row stays in its storage type (half the registers of fp32 for 16-bit
+  // types); x + residual is not representable in T, so that sum stays in fp32.
+  vec<T, vec_n> xr_[Residual ? 1 : cached_vecs];
+  float xf_[Residual ? cached_vecs : 1][vec_n];
+  vec<T, vec_n> w_[prefetch_weight ? cached_vecs : 1];
   float tail_[tail_slots];
 };
 
@@ -344,8 +372,14 @@ struct rmsnorm_rows {
 
 // The configurations the launchers choose from, shortest rows first; the first whose cached
 // capacity holds the row wins, and the last streams. Short rows take a lane group (no barrier,
-// several rows per block); a row up to 8 vectors per lane stays within one wave; longer rows take a
+// several rows per block); a row up to 6 vectors per lane stays within one wave; longer rows take a
 // block. On the host a "thread" is the whole block, so its tiers only differ in capacity.
+//
+// Each tier has two shapes of the same capacity: the streaming shape for launches that move
+// megabytes (the weights are read after the reduction, so fewer registers and more rows in
+// flight per SM; fewer threads per block row) and the latency shape for a few rows (weights
+// prefetched with the row, small blocks or more threads per row, so the rows spread over more
+// SMs). The launchers pick by the launch's element count (prefetch_weight_below_elements).
 struct row_shape {
   int row_threads, vecs_per_thread, block_threads;
 };
@@ -354,25 +388,49 @@ template <class Arch>
 inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 8;
 
 template <class Arch>
-HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier) {
+HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = false) {
   if constexpr (Arch::id == arch_id::host) {
     constexpr row_shape tiers[] = {{1, 8, 1}, {1, 64, 1}, {1, 1024, 1}, {1, 0, 1}};
+    (void)latency;
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
-    // Block tiers keep 4 vectors per thread: with 8 (and the prefetched weights) a 256-thread block
-    // needs 128+ registers per thread on sm90, which leaves one block per SM, and 1024-thread
-    // blocks (at most 64 registers) spill.
+    // Registers on sm90 (bf16, ptxas): the wave tier {w, 6} takes 56 streaming (4 blocks of 256
+    // per SM), 80 prefetching; the block tier {128, 8} 61 streaming (8 blocks of 128 per SM, 8
+    // rows of 7168 in flight), its latency shape {256, 4} with prefetched weights 63. The row
+    // is held in its storage type (16-bit), which is what makes 8 vectors per thread affordable.
     constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
-                                   {w, 8, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
-    return tiers[tier];
+                                   {w, 6, 256}, {128, 8, 128}, {512, 4, 512}, {512, 0, 512}};
+    constexpr row_shape latency_tiers[] = {{8, 1, 2 * w}, {16, 1, 2 * w},  {w, 2, 2 * w},   {w, 4, 2 * w},
+                                           {w, 6, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
+    return latency ? latency_tiers[tier] : tiers[tier];
   }
 }
 
-template <class Arch, class T, int Tier>
-using row_tier_config = row_config<row_tier_shape<Arch>(Tier).row_threads, row_tier_shape<Arch>(Tier).vecs_per_thread,
-                                   elements_per_access<T, Arch::max_vector_bytes>,
-                                   row_tier_shape<Arch>(Tier).block_threads>;
+template <class Arch, class T, int Tier, bool Latency = false>
+using row_tier_config =
+    row_config<row_tier_shape<Arch>(Tier, Latency).row_threads, row_tier_shape<Arch>(Tier, Latency).vecs_per_thread,
+               elements_per_access<T, Arch::max_vector_bytes>, row_tier_shape<Arch>(Tier, Latency).block_threads,
+               Latency && (row_tier_shape<Arch>(Tier, Latency).vecs_per_thread > 0)>;
+
+namespace norm_detail {
+template <class Arch>
+HIPFUSE_HOST_DEVICE constexpr bool latency_tiers_match() {
+  for (int t = 0; t < row_tier_count<Arch>; ++t) {
+    const row_shape a = row_tier_shape<Arch>(t), b = row_tier_shape<Arch>(t, true);
+    if (a.row_threads * a.vecs_per_thread != b.row_threads * b.vecs_per_thread) return false;
+    if ((a.row_threads <= Arch::wave_size) != (b.row_threads <= Arch::wave_size)) return false;
+  }
+  return true;
+}
+static_assert(latency_tiers_match<arch::sm90>() && latency_tiers_match<arch::gfx942>(),
+              "a tier's latency shape must hold the same rows, with the same kind of reduction");
+}  // namespace norm_detail
+
+// Launches moving fewer elements than this are latency-bound: their cached tiers prefetch the
+// weights (see row_config). Measured on H100 (docs/rmsnorm.md): prefetching is ~1 us faster for a
+// few rows and 15-25% slower when streaming (MLA T=4096, [T,7168] T=1024 and up).
+inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 22;
 
 // Any alignment, any length: one element per access, a wave per row, streaming.
 template <class Arch>

@@ -155,15 +155,19 @@ bool aligned16_elements(std::int64_t n) {
       return s_;                      \
   } while (0)
 
+// total_elements: all rows of the launch together; small launches get the weight-prefetching
+// variant of their tier.
 template <class Arch, class T, int Tier = 0, class F>
-status with_row_config(std::int64_t row_elements, bool vector_path, F&& f) {
+status with_row_config(std::int64_t row_elements, bool vector_path, F&& f, std::int64_t total_elements = 0) {
   if (!vector_path) return f(row_scalar_config<Arch>{});
   using candidate = row_tier_config<Arch, T, Tier>;
+  using prefetching = row_tier_config<Arch, T, Tier, true>;
+  const bool prefetch = total_elements < prefetch_weight_below_elements;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
-    if (row_elements <= candidate::max_cached_elements) return f(candidate{});
-    return with_row_config<Arch, T, Tier + 1>(row_elements, true, std::forward<F>(f));
+    if (row_elements <= candidate::max_cached_elements) return prefetch ? f(prefetching{}) : f(candidate{});
+    return with_row_config<Arch, T, Tier + 1>(row_elements, true, std::forward<F>(f), total_elements);
   }
 }
 
@@ -251,7 +255,7 @@ status rmsnorm(const rmsnorm_args<T, OutT>& a, platform::stream_t stream = nullp
       using C = decltype(config);
       if (a.residual) return norm_detail::launch_rows<P, T, OutT, C, true>(rows, none, stream);
       return norm_detail::launch_rows<P, T, OutT, C, false>(rows, none, stream);
-    });
+    }, a.rows * a.hidden);
   });
 }
 
@@ -324,7 +328,7 @@ status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::stream_t stream = nullp
     using P = policy<decltype(arch_tag)>;
     return norm_detail::with_row_config<typename P::arch, T>(longest, vector_path, [&](auto config) {
       return norm_detail::launch_rows<P, T, T, decltype(config), false>(q, k, stream);
-    });
+    }, a.tokens * (a.q.heads * a.q.head_dim + a.k.heads * a.k.head_dim));
   });
 }
 

@@ -173,17 +173,22 @@ namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
 // rows take at least a wave, so a wave never mixes rows.
+// total_elements: all rows together; small launches take the tier's weight-prefetching variant.
 template <class Arch, class T, int Tier = 0, class F>
-status with_fused_row_config(std::int64_t row_elements, F&& f) {
+status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t total_elements = 0) {
   using candidate = row_tier_config<Arch, T, Tier>;
+  using prefetching = row_tier_config<Arch, T, Tier, true>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
     if (usable && row_elements <= candidate::max_cached_elements) {
-      if constexpr (usable) return f(candidate{});
+      if constexpr (usable) {
+        if (total_elements < prefetch_weight_below_elements) return f(prefetching{});
+        return f(candidate{});
+      }
     }
-    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f));
+    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), total_elements);
   }
 }
 
@@ -242,7 +247,7 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
       };
       if (a.residual) return go(std::true_type{});
       return go(std::false_type{});
-    });
+    }, a.rows * a.cols + a.second.rows * a.second.cols);
   });
 }
 
