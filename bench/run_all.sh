@@ -9,7 +9,7 @@
 #   bench/run_all.sh [--quick] [--no-peers] [--no-build] [--sanitize]
 # --no-peers keeps an earlier results/peers.json; --sanitize also runs scripts/sanitize.sh (needs Catch2).
 # Environment: HIPFUSE_BENCH_BUILD (build folder, default build-bench), HIPFUSE_BENCH_CMAKE_ARGS
-# (extra CMake arguments), HIPFUSE_BENCH_JOBS (build jobs, default nproc), HIPFUSE_BENCH_SKIP_PEERS=1 (same as --no-peers), PYTHON (default python3).
+# (extra CMake arguments), HIPFUSE_BENCH_COMMIT (the commit to record when the tree has no .git), HIPFUSE_BENCH_JOBS (build jobs, default nproc), HIPFUSE_BENCH_SKIP_PEERS=1 (same as --no-peers), PYTHON (default python3).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -37,7 +37,7 @@ build_dir=${HIPFUSE_BENCH_BUILD:-build-bench}
 python=${PYTHON:-python3}
 say() { echo "[run_all $(( $(date +%s) - start ))s] $*" >&2; }
 
-commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+commit=${HIPFUSE_BENCH_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
 if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no -- include bench 2>/dev/null)" ]; then
   commit="$commit+dirty"
 fi
