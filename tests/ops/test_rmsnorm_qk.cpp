@@ -98,7 +98,7 @@ void run_in_place(std::int64_t tokens, std::int64_t width, const placement& q, c
 }
 
 std::vector<std::int64_t> token_counts() {
-  if (hipfuse_test::on_gpu) return {1, 3, 128, 4097, 65536};
+  if (hipfuse_test::gpu_sizes()) return {1, 3, 128, 4097, 65536};
   return {1, 3, 33};
 }
 
@@ -141,10 +141,10 @@ TEST_CASE("qk_rmsnorm: MLA out of place into separate q and k tensors", "[rmsnor
 
 TEMPLATE_TEST_CASE("qk_rmsnorm: Qwen3-style per-head q and k inside a qkv buffer", "[rmsnorm][qk]", bfloat16, float16,
                    float) {
-  const std::int64_t hq = hipfuse_test::on_gpu ? 32 : 4, hk = hipfuse_test::on_gpu ? 8 : 2;
+  const std::int64_t hq = hipfuse_test::gpu_sizes() ? 32 : 4, hk = hipfuse_test::gpu_sizes() ? 8 : 2;
   for (std::int64_t d : {64, 128, 256}) {
     for (std::int64_t tokens : token_counts()) {
-      if (!hipfuse_test::on_gpu && tokens > 3) continue;
+      if (!hipfuse_test::gpu_sizes() && tokens > 3) continue;
       if (tokens * (hq + 2 * hk) * d > (std::int64_t{1} << 26)) continue;
       const std::int64_t width = (hq + 2 * hk) * d;  // q heads, k heads, v heads
       run_in_place<TestType>(tokens, width, {0, width, 0, width, hq, d, 1e-6f}, {hq * d, width, hq * d, width, hk, d, 1e-5f});
@@ -153,7 +153,7 @@ TEMPLATE_TEST_CASE("qk_rmsnorm: Qwen3-style per-head q and k inside a qkv buffer
 }
 
 TEMPLATE_TEST_CASE("qk_rmsnorm: odd sizes and strides", "[rmsnorm][qk]", bfloat16, float) {
-  const std::int64_t tokens = hipfuse_test::on_gpu ? 4097 : 5;
+  const std::int64_t tokens = hipfuse_test::gpu_sizes() ? 4097 : 5;
   // Odd widths: the scalar path. Aligned widths with odd row lengths: vectors plus a tail.
   run_in_place<TestType>(tokens, 1003, {0, 1003, 0, 1003, 1, 700, 1e-6f}, {701, 1003, 701, 1003, 1, 301, 1e-6f});
   run_in_place<TestType>(tokens, 2048, {0, 2048, 0, 2048, 1, 1037, 1e-6f}, {1040, 2048, 1040, 2048, 1, 9, 1e-6f});
@@ -162,7 +162,7 @@ TEMPLATE_TEST_CASE("qk_rmsnorm: odd sizes and strides", "[rmsnorm][qk]", bfloat1
 }
 
 TEST_CASE("qk_rmsnorm: Gemma weights (1 + w) per tensor", "[rmsnorm][qk]") {
-  const std::int64_t tokens = hipfuse_test::on_gpu ? 4097 : 3;
+  const std::int64_t tokens = hipfuse_test::gpu_sizes() ? 4097 : 3;
   run_in_place<bfloat16>(tokens, 2112, {0, 2112, 0, 2112, 1, 1536, 1e-6f, true}, {1536, 2112, 1536, 2112, 1, 512, 1e-6f, false});
   run_in_place<float>(tokens, 6144, {0, 6144, 0, 6144, 32, 128, 1e-6f, false}, {4096, 6144, 4096, 6144, 8, 128, 1e-6f, true});
 }

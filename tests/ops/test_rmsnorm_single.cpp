@@ -122,11 +122,11 @@ void run_case(const case_spec& c) {
 // Sizes per tier: tiny rows in lane groups, rows in one wave, block rows, streaming rows; odd
 // sizes put elements in the tail after the last whole vector.
 std::vector<std::int64_t> hidden_sizes() {
-  if (hipfuse_test::on_gpu) return {1, 7, 64, 100, 128, 257, 512, 1000, 1536, 2050, 4096, 7168, 12000, 16385, 70000};
+  if (hipfuse_test::gpu_sizes()) return {1, 7, 64, 100, 128, 257, 512, 1000, 1536, 2050, 4096, 7168, 12000, 16385, 70000};
   return {1, 7, 8, 64, 100, 257, 1536, 2048, 8195, 9000};
 }
 std::vector<std::int64_t> row_counts() {
-  if (hipfuse_test::on_gpu) return {1, 3, 128, 4097, 65536};
+  if (hipfuse_test::gpu_sizes()) return {1, 3, 128, 4097, 65536};
   return {1, 3};
 }
 
@@ -138,7 +138,7 @@ void sweep(bool with_options) {
   for (std::int64_t hidden : hidden_sizes()) {
     for (std::int64_t rows : row_counts()) {
       const std::int64_t elements = rows * hidden;
-      if (elements > (hipfuse_test::on_gpu ? (bf16_only ? (1 << 25) : (1 << 23)) : (1 << 16))) continue;
+      if (elements > (hipfuse_test::gpu_sizes() ? (bf16_only ? (1 << 25) : (1 << 23)) : (1 << 16))) continue;
       run_case<T, OutT>({rows, hidden, 0, false, false, false});
       if (!with_options) continue;
       if (elements > (1 << 20)) {
