@@ -61,7 +61,7 @@ done
 {
   echo "compute-sanitizer $("$sanitizer" --version 2>/dev/null | grep -Eo '[0-9]+\.[0-9]+\.[0-9]+' | head -n 1) on" \
     "$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -n 1 || echo 'unknown GPU'),"\
-    "$(date -u +%Y-%m-%d), commit \`$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)\`;" \
+    "$(date -u +%Y-%m-%d), commit \`${HIPFUSE_BENCH_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}\`;" \
     "tests at reduced sizes (HIPFUSE_TEST_REDUCED=1). Command: \`scripts/sanitize.sh\`."
   echo
   printf '%s\n' "${table[@]}"
