@@ -311,9 +311,12 @@ HIPFUSE_GEMM_UNROLL
     epilogue(p, acc, m0 + warp_row0, n0 + warp_col0, lane);
   }
 
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply(const shared_tiles<Shape>& smem, int stage, int warp_row0,
-                                                         int warp_col0, int warp_k, int lane,
-                                                         typename atom::c_fragment (&partial)[rm][rn]) {
+  // Loads, for each k step this warp owns, its A and B fragments from shared memory and calls
+  // mma(i, j, a_fragment_i, b_fragment_j) for every tile (i, j) of the warp.
+  template <class Mma>
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void for_each_k_step(const shared_tiles<Shape>& smem, int stage,
+                                                                int warp_row0, int warp_col0, int warp_k, int lane,
+                                                                Mma&& mma) {
 HIPFUSE_GEMM_KSTEP_UNROLL
     for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
       const int ks = step * Shape::warps_k + warp_k;
@@ -328,14 +331,21 @@ HIPFUSE_GEMM_UNROLL
 HIPFUSE_GEMM_UNROLL
       for (int i = 0; i < rm; ++i)
 HIPFUSE_GEMM_UNROLL
-        for (int j = 0; j < rn; ++j) {
-          if constexpr (swap_ab) {
-            atom::mma(partial[i][j], fb[j], fa[i]);
-          } else {
-            atom::mma(partial[i][j], fa[i], fb[j]);
-          }
-        }
+        for (int j = 0; j < rn; ++j) mma(i, j, fa[i], fb[j]);
     }
+  }
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void multiply(const shared_tiles<Shape>& smem, int stage, int warp_row0,
+                                                         int warp_col0, int warp_k, int lane,
+                                                         typename atom::c_fragment (&partial)[rm][rn]) {
+    for_each_k_step(smem, stage, warp_row0, warp_col0, warp_k, lane,
+                    [&](int i, int j, const a_tile_fragment& a, const b_tile_fragment& b) {
+                      if constexpr (swap_ab) {
+                        atom::mma(partial[i][j], b, a);
+                      } else {
+                        atom::mma(partial[i][j], a, b);
+                      }
+                    });
   }
 
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static int scale_code_of(float) { return 127; }
@@ -347,28 +357,14 @@ HIPFUSE_GEMM_UNROLL
                                                                 int warp_row0, int warp_col0, int warp_k, int lane,
                                                                 const int (&a_code)[rm], int b_code,
                                                                 typename atom::c_fragment (&acc)[rm][rn]) {
-HIPFUSE_GEMM_KSTEP_UNROLL
-    for (int step = 0; step < Shape::k_steps / Shape::warps_k; ++step) {
-      const int ks = step * Shape::warps_k + warp_k;
-      a_tile_fragment fa[rm];
-      b_tile_fragment fb[rn];
-HIPFUSE_GEMM_UNROLL
-      for (int i = 0; i < rm; ++i)
-        fa[i] = load_fragment<atom, !swap_ab>(smem.a[stage], warp_row0 + i * atom::m, ks * atom::k, lane);
-HIPFUSE_GEMM_UNROLL
-      for (int j = 0; j < rn; ++j)
-        fb[j] = load_fragment<atom, swap_ab>(smem.b[stage], warp_col0 + j * atom::n, ks * atom::k, lane);
-HIPFUSE_GEMM_UNROLL
-      for (int i = 0; i < rm; ++i)
-HIPFUSE_GEMM_UNROLL
-        for (int j = 0; j < rn; ++j) {
-          if constexpr (swap_ab) {
-            atom::mma(acc[i][j], fb[j], fa[i], b_code, a_code[i]);
-          } else {
-            atom::mma(acc[i][j], fa[i], fb[j], a_code[i], b_code);
-          }
-        }
-    }
+    for_each_k_step(smem, stage, warp_row0, warp_col0, warp_k, lane,
+                    [&](int i, int j, const a_tile_fragment& a, const b_tile_fragment& b) {
+                      if constexpr (swap_ab) {
+                        atom::mma(acc[i][j], b, a, b_code, a_code[i]);
+                      } else {
+                        atom::mma(acc[i][j], a, b, a_code[i], b_code);
+                      }
+                    });
   }
 
   // Consecutive accumulators e0 .. e0+R-1 (e0 a multiple of R) that land on consecutive columns of
