@@ -16,6 +16,7 @@
 #include <random>
 #include <vector>
 #include <hipfuse/gemm/fp8_linear.hpp>
+#include <hipfuse/platform/device_buffer.hpp>
 #include <hipfuse/kernel.hpp>
 #include <hipfuse/numeric/fp8.hpp>
 
@@ -50,26 +51,9 @@ HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS((gemm::block_scale_gemm_tile<Policy, A
   });
 }
 
+// Device memory for the example (host memory on the host backend).
 template <class T>
-struct device_array {
-  T* ptr = nullptr;
-  std::size_t count = 0;
-  explicit device_array(std::size_t n) : count(n) {
-    void* p = nullptr;
-    if (!platform::device_alloc(&p, n * sizeof(T) + 16).ok()) std::abort();
-    ptr = static_cast<T*>(p);
-  }
-  device_array(const std::vector<T>& v) : device_array(v.size()) {
-    (void)platform::copy(ptr, v.data(), v.size() * sizeof(T), platform::copy_kind::host_to_device);
-  }
-  ~device_array() { platform::device_free(ptr); }
-  std::vector<T> download() const {
-    std::vector<T> v(count);
-    (void)platform::synchronize();
-    (void)platform::copy(v.data(), ptr, count * sizeof(T), platform::copy_kind::device_to_host);
-    return v;
-  }
-};
+using device_array = hipfuse::platform::device_buffer<T>;
 
 // 128x128 block quantization of a weight on the host (done once, at load time).
 template <class Fp8>
@@ -115,19 +99,19 @@ int run(Arch) {
 
   // 1. The host call.
   linear_args<Fp8> a;
-  a.x = d_x.ptr;
+  a.x = d_x.get();
   a.ldx = k;
-  a.w = {d_gate.ptr, k};
-  a.w_scale = d_gate_s.ptr;
-  a.y = d_y_call.ptr;
+  a.w = {d_gate.get(), k};
+  a.w_scale = d_gate_s.get();
+  a.y = d_y_call.get();
   a.ldy = n;
   a.m = m;
   a.n = n;
   a.k = k;
   device_array<Fp8> x_q(std::size_t(m) * k);
   device_array<float> x_scale(static_cast<std::size_t>(a.scale_elements()));
-  a.x_q = x_q.ptr;
-  a.x_scale = x_scale.ptr;
+  a.x_q = x_q.get();
+  a.x_scale = x_scale.get();
   if (hipfuse::status s = hipfuse::fp8_linear(a); !s.ok()) {
     std::printf("fp8_linear failed: %s\n", s.message.c_str());
     return 1;
@@ -140,20 +124,20 @@ int run(Arch) {
   device_array<Fp8> x_q2(std::size_t(m) * k);
   device_array<float> x_scale2(static_cast<std::size_t>(a.scale_elements()));
   using quant = hipfuse::group_quant_functor<P, bfloat16, scale_layout_t, float, 128>;
-  typename quant::params qp{d_x.ptr, k, x_q2.ptr, k, {x_scale2.ptr, a.scale_stride()}, m, k / 128, Fp8::max_finite,
+  typename quant::params qp{d_x.get(), k, x_q2.get(), k, {x_scale2.get(), a.scale_stride()}, m, k / 128, Fp8::max_finite,
                             1e-10f};
   const int quant_grid = (m * (k / 128) + quant::groups_per_block - 1) / quant::groups_per_block;
   bool ok = platform::launch(user_quant_kernel<quant>, {quant_grid, 1}, quant::block_size, 0, nullptr, qp).ok();
   linear_args<Fp8> up = a;
-  up.w = {d_up.ptr, k};
-  up.w_scale = d_up_s.ptr;
-  up.y = d_up_y.ptr;
-  up.x_q = x_q2.ptr;
-  up.x_scale = x_scale2.ptr;
+  up.w = {d_up.get(), k};
+  up.w_scale = d_up_s.get();
+  up.y = d_up_y.get();
+  up.x_q = x_q2.get();
+  up.x_scale = x_scale2.get();
   linear_args<Fp8> gate = up;
-  gate.w = {d_gate.ptr, k};
-  gate.w_scale = d_gate_s.ptr;
-  gate.y = d_gate_y.ptr;
+  gate.w = {d_gate.get(), k};
+  gate.w_scale = d_gate_s.get();
+  gate.y = d_gate_y.get();
   using args_t = typename linear_args<Fp8>::gemm_args;
   using tile = gemm::block_scale_gemm_tile<P, args_t>;
   const int blocks = 2 * tile::grid_x(n) * tile::grid_y(m);

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <hipfuse/kernel.hpp>
 #include <hipfuse/quant/group_quant.hpp>
+#include <hipfuse/platform/device_buffer.hpp>
 #include <hipfuse/quant/group_quant_launch.hpp>
 #include <random>
 #include <vector>
@@ -65,24 +66,6 @@ HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(256)
   });
 }
 
-template <class T>
-static T* device_copy(const std::vector<T>& host) {
-  void* p = nullptr;
-  if (!hipfuse::platform::device_alloc(&p, host.size() * sizeof(T)).ok()) return nullptr;
-  if (!hipfuse::platform::copy(p, host.data(), host.size() * sizeof(T), hipfuse::platform::copy_kind::host_to_device)
-           .ok())
-    return nullptr;
-  return static_cast<T*>(p);
-}
-
-template <class T>
-static std::vector<T> host_copy(const T* p, std::size_t n) {
-  std::vector<T> host(n);
-  if (!hipfuse::platform::copy(host.data(), p, n * sizeof(T), hipfuse::platform::copy_kind::device_to_host).ok())
-    host.clear();
-  return host;
-}
-
 int main() {
   const bool on_host = hipfuse::compiled_platform == hipfuse::platform_kind::host;
   const int tokens = on_host ? 37 : 3001, inter = on_host ? 512 : 2048;  // DeepSeek-V3 expert: I = 2048
@@ -94,13 +77,12 @@ int main() {
   std::uniform_real_distribution<float> dist(-3.0f, 3.0f);
   std::vector<bfloat16> gate_up(static_cast<std::size_t>(tokens) * 2 * inter);
   for (auto& v : gate_up) v = hipfuse::from_float<bfloat16>(dist(rng));
-  bfloat16* d_gate_up = device_copy(gate_up);
-  bfloat16* d_act = device_copy(std::vector<bfloat16>(static_cast<std::size_t>(tokens) * inter));
-  std::uint8_t* d_codes = device_copy(std::vector<std::uint8_t>(static_cast<std::size_t>(tokens) * inter));
-  std::uint8_t* d_codes_ref = device_copy(std::vector<std::uint8_t>(static_cast<std::size_t>(tokens) * inter));
-  float* d_scales = device_copy(std::vector<float>(scale_count));
-  float* d_scales_ref = device_copy(std::vector<float>(scale_count));
-  if (!d_gate_up || !d_act || !d_codes || !d_codes_ref || !d_scales || !d_scales_ref) {
+  using hipfuse::platform::device_buffer;
+  const std::size_t elements = static_cast<std::size_t>(tokens) * inter;
+  device_buffer<bfloat16> d_gate_up(gate_up), d_act(elements);
+  device_buffer<std::uint8_t> d_codes(elements), d_codes_ref(elements);
+  device_buffer<float> d_scales(scale_count), d_scales_ref(scale_count);
+  if (!d_gate_up.ok() || !d_act.ok() || !d_codes.ok() || !d_codes_ref.ok() || !d_scales.ok() || !d_scales_ref.ok()) {
     std::printf("FAILED: could not set up device memory\n");
     return 1;
   }
@@ -116,18 +98,19 @@ int main() {
     fnuz = std::is_same_v<typename P::fp8_type, hipfuse::float8_e4m3fnuz>;
     return hipfuse::platform::launch(swiglu_quant_kernel<P, lanes>,
                                      {static_cast<int>(blocks < 65536 ? blocks : 65536), 1}, block, 0, nullptr,
-                                     d_gate_up, tokens, inter, d_act, reinterpret_cast<typename P::fp8_type*>(d_codes),
-                                     hipfuse::scale_view<scales_layout>{d_scales, scale_stride});
+                                     d_gate_up.get(), tokens, inter, d_act.get(),
+                                     reinterpret_cast<typename P::fp8_type*>(d_codes.get()),
+                                     hipfuse::scale_view<scales_layout>{d_scales.get(), scale_stride});
   });
 
   // 2. The library's launcher on the same (bf16) activations.
   if (s.ok()) {
     hipfuse::group_quant_args<bfloat16, scales_layout> a;
-    a.input = d_act;
+    a.input = d_act.get();
     a.input_row_stride = inter;
-    a.output = d_codes_ref;
+    a.output = d_codes_ref.get();
     a.output_row_stride = inter;
-    a.scales = d_scales_ref;
+    a.scales = d_scales_ref.get();
     a.scale_stride = scale_stride;
     a.rows = tokens;
     a.cols = inter;
@@ -138,12 +121,9 @@ int main() {
     std::printf("FAILED: %s: %s\n", hipfuse::to_string(s.code), s.message.c_str());
     return 1;
   }
-  const auto act = host_copy(d_act, static_cast<std::size_t>(tokens) * inter);
-  const auto codes = host_copy(d_codes, act.size()), codes_ref = host_copy(d_codes_ref, act.size());
-  const auto scales = host_copy(d_scales, scale_count), scales_ref = host_copy(d_scales_ref, scale_count);
-  for (void* p : {static_cast<void*>(d_gate_up), static_cast<void*>(d_act), static_cast<void*>(d_codes),
-                  static_cast<void*>(d_codes_ref), static_cast<void*>(d_scales), static_cast<void*>(d_scales_ref)})
-    hipfuse::platform::device_free(p);
+  const auto act = d_act.download();
+  const auto codes = d_codes.download(), codes_ref = d_codes_ref.download();
+  const auto scales = d_scales.download(), scales_ref = d_scales_ref.download();
 
   // 3. Compare with the launcher, and dequantize.
   std::size_t code_diffs = 0, scale_diffs = 0, out_of_tolerance = 0;
