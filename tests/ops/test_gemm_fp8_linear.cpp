@@ -33,6 +33,21 @@ struct problem {
   }
 };
 
+// The operands every case shares: x [M, K], W [N, K] with its block scales, y [M, N], all packed.
+args_t operands(const bfloat16* x, const fp8* w, const float* w_scale, bfloat16* y, int m, int n, int k) {
+  args_t a;
+  a.x = x;
+  a.ldx = k;
+  a.w = {w, k};
+  a.w_scale = w_scale;
+  a.y = y;
+  a.ldy = n;
+  a.m = m;
+  a.n = n;
+  a.k = k;
+  return a;
+}
+
 }  // namespace
 
 TEST_CASE("fp8_linear: quantize + GEMM against float64 and group_quant alone", "[gemm][fp8_linear]") {
@@ -45,16 +60,7 @@ TEST_CASE("fp8_linear: quantize + GEMM against float64 and group_quant alone", "
     hipfuse_test::device_buffer<fp8> w(pr.w.size());
     REQUIRE(platform::copy(w.get(), pr.w.data(), pr.w.size(), platform::copy_kind::host_to_device).ok());
     hipfuse_test::device_buffer<float> w_scale(pr.w_scale);
-    args_t a;
-    a.x = x.get();
-    a.ldx = k;
-    a.w = {w.get(), k};
-    a.w_scale = w_scale.get();
-    a.y = y.get();
-    a.ldy = n;
-    a.m = m;
-    a.n = n;
-    a.k = k;
+    args_t a = operands(x.get(), w.get(), w_scale.get(), y.get(), m, n, k);
     hipfuse_test::device_buffer<fp8> x_q(static_cast<std::size_t>(m) * k);
     hipfuse_test::device_buffer<float> x_scale(static_cast<std::size_t>(a.scale_elements()));
     a.x_q = x_q.get();
@@ -120,16 +126,7 @@ TEST_CASE("fp8_linear validation writes nothing", "[gemm][fp8_linear][validation
   hipfuse_test::device_buffer<fp8> w(pr.w.size()), x_q(static_cast<std::size_t>(m) * k);
   hipfuse_test::device_buffer<float> w_scale(pr.w_scale), x_scale(64);
   auto good = [&] {
-    args_t a;
-    a.x = x.get();
-    a.ldx = k;
-    a.w = {w.get(), k};
-    a.w_scale = w_scale.get();
-    a.y = y.get();
-    a.ldy = n;
-    a.m = m;
-    a.n = n;
-    a.k = k;
+    args_t a = operands(x.get(), w.get(), w_scale.get(), y.get(), m, n, k);
     a.x_q = x_q.get();
     a.x_scale = x_scale.get();
     return a;
