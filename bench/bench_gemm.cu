@@ -104,6 +104,16 @@ int main(int argc, char** argv) {
       r.checked = s.n == 2112 && s.k == 7168 && (m == 16 || m == 128);
       r.t = time_launches([&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i].args, st); }, sets, opt);
       rep.add(r);
+      // The generic mma.sync tiles (what sm89 runs, and sm90 for preshuffled B), for comparison.
+      result g = r;
+      g.impl = "hipfuse mma.sync";
+      g.checked = false;
+      g.t = time_launches(
+          [&](int i, cudaStream_t st) {
+            return hipfuse::block_scale_gemm<hipfuse::backend::mma_sync_e4m3>(ops[i].args, st);
+          },
+          sets, opt);
+      rep.add(g);
     }
   }
   return rep.write();

@@ -51,6 +51,11 @@ struct mfma_scaled {
 struct mma_sync_e4m3 {
   static constexpr const char* name = "mma_sync_e4m3";
 };
+// NVIDIA sm90 wgmma m64nNk32 e4m3 with tensor-copy (TMA) loads: a whole-kernel backend (warp-
+// specialized, persistent). Inside users' own kernels the sm90 tile functor runs mma.sync tiles.
+struct wgmma_e4m3 {
+  static constexpr const char* name = "wgmma_e4m3";
+};
 // scalar fp32 dot products: every platform
 struct reference_matmul {
   static constexpr const char* name = "reference_matmul";
@@ -84,6 +89,11 @@ inline constexpr bool cub_enabled = true;
 inline constexpr bool mfma_scaled_enabled = false;
 #else
 inline constexpr bool mfma_scaled_enabled = true;
+#endif
+#if defined(HIPFUSE_DISABLE_WGMMA)
+inline constexpr bool wgmma_enabled = false;
+#else
+inline constexpr bool wgmma_enabled = true;
 #endif
 #if defined(HIPFUSE_DISABLE_MATRIX_UNIT)
 inline constexpr bool matrix_unit_enabled = false;
@@ -126,27 +136,29 @@ inline constexpr bool gemm_supported =
     : std::is_same_v<B, backend::mfma_f8f6f4>      ? Arch::matrix_unit == arch::fp8_matrix_unit::mfma_f8f6f4
     : std::is_same_v<B, backend::mfma_scaled>      ? Arch::has_scaled_mfma && std::is_same_v<Scale, ue8m0>
     : std::is_same_v<B, backend::mma_sync_e4m3>    ? Arch::matrix_unit == arch::fp8_matrix_unit::mma_sync_e4m3
+    : std::is_same_v<B, backend::wgmma_e4m3>       ? Arch::has_wgmma
     : std::is_same_v<B, backend::reference_matmul> ? true
                                                    : false;
 
-// GEMM chain: the hardware-scaled MFMA when scales are powers of two, then the arch's plain matrix
-// instruction, then the scalar reference.
+// GEMM chain: the hardware-scaled MFMA when scales are powers of two, wgmma on Hopper, then the
+// arch's plain matrix instruction, then the scalar reference.
 template <class Arch, class Scale>
 using auto_gemm_backend = std::conditional_t<
     mfma_scaled_enabled && matrix_unit_enabled && gemm_supported<Arch, backend::mfma_scaled, Scale>,
     backend::mfma_scaled,
+    std::conditional_t<wgmma_enabled && matrix_unit_enabled && Arch::has_wgmma, backend::wgmma_e4m3,
     std::conditional_t<
         !matrix_unit_enabled || Arch::matrix_unit == arch::fp8_matrix_unit::none, backend::reference_matmul,
         std::conditional_t<Arch::matrix_unit == arch::fp8_matrix_unit::mfma_fp8, backend::mfma_fp8,
                            std::conditional_t<Arch::matrix_unit == arch::fp8_matrix_unit::mfma_f8f6f4,
-                                              backend::mfma_f8f6f4, backend::mma_sync_e4m3>>>>;
+                                              backend::mfma_f8f6f4, backend::mma_sync_e4m3>>>>>;
 
 template <class Arch, class Requested, class Scale>
 struct resolve_gemm {
   static_assert(gemm_supported<Arch, Requested, Scale>,
                 "this GEMM backend cannot run on the policy's arch: gfx942 takes backend::mfma_fp8, gfx950 "
-                "backend::mfma_f8f6f4 (or backend::mfma_scaled with ue8m0 scales), sm89/sm90 "
-                "backend::mma_sync_e4m3, any arch backend::reference_matmul (or backend::automatic)");
+                "backend::mfma_f8f6f4 (or backend::mfma_scaled with ue8m0 scales), sm89 "
+                "backend::mma_sync_e4m3, sm90 backend::wgmma_e4m3 or backend::mma_sync_e4m3, any arch backend::reference_matmul (or backend::automatic)");
   using type = Requested;
 };
 template <class Arch, class Scale>

@@ -4,6 +4,10 @@
 // float64 matmul. On the GPU this checks the modelling method against the real instruction.
 #include <hipfuse/gemm/tile_config.hpp>
 #include <hipfuse/kernel.hpp>
+#if defined(HIPFUSE_PLATFORM_CUDA)
+#include <hipfuse/gemm/atom_wgmma_sm90.hpp>
+#include <hipfuse/gemm/tma_sm90.hpp>
+#endif
 #include "fp8_reference.hpp"
 #include "gemm_reference.hpp"
 #include "test_support.hpp"
@@ -89,6 +93,82 @@ void run_atom() {
   CHECK(matmul_mismatch == 0);
 }
 
+#if defined(HIPFUSE_PLATFORM_CUDA)
+// wgmma m64nNk32: one warpgroup, both tiles in shared memory in the 128-byte swizzle (written here
+// by plain stores through swizzled_offset, as the tensor copy would), four k steps of a 128-k row.
+template <int N>
+HIPFUSE_GLOBAL void wgmma_atom_kernel(const std::uint8_t* a, const std::uint8_t* b, float* d) {
+  kernel_body<arch::sm90>([&] {
+    using atom = atom_wgmma_m64k32<N>;
+    __shared__ __align__(1024) std::uint8_t sa[64 * 128];
+    __shared__ __align__(1024) std::uint8_t sb[N * 128];
+    const int t = threadIdx.x;
+    for (int i = t; i < 64 * 128; i += 128) sa[i] = a[i];
+    for (int i = t; i < N * 128; i += 128) sb[i] = b[i];
+    sm90::fence_proxy_async();
+    __syncthreads();
+    float acc[N / 2];
+    for (int i = 0; i < N / 2; ++i) acc[i] = d[t * (N / 2) + i];
+    wgmma_fence();
+    for (int step = 0; step < 4; ++step)
+      atom::mma_async(acc, sm90::smem_address(sa) + 32 * step, sm90::smem_address(sb) + 32 * step, 1);
+    wgmma_commit();
+    wgmma_wait<0>();
+    wgmma_fence_registers(acc);
+    for (int i = 0; i < N / 2; ++i) d[t * (N / 2) + i] = acc[i];
+  });
+}
+
+template <int N>
+void run_wgmma_atom() {
+  using atom = atom_wgmma_m64k32<N>;
+  INFO(atom::name);
+  // |values| in [0.5, 4): every partial sum needs at most 19 significant bits, inside the fp8
+  // tensor-core accumulator's precision, so the comparison can be exact.
+  std::vector<std::uint8_t> codes;
+  for (int c = 0; c < 256; ++c) {
+    const double v = std::fabs(hipfuse_test::e4m3fn_spec.decode(static_cast<std::uint8_t>(c)));
+    if (v >= 0.5 && v < 4.0) codes.push_back(static_cast<std::uint8_t>(c));
+  }
+  std::uniform_int_distribution<std::size_t> pick(0, codes.size() - 1);
+  std::vector<std::uint8_t> a_codes(64 * 128), b_codes(N * 128), a_tile(a_codes.size()), b_tile(b_codes.size());
+  for (auto& x : a_codes) x = codes[pick(hipfuse_test::rng())];
+  for (auto& x : b_codes) x = codes[pick(hipfuse_test::rng())];
+  for (int r = 0; r < 64; ++r)
+    for (int k = 0; k < 128; ++k) a_tile[swizzled_offset(r, k)] = a_codes[r * 128 + k];
+  for (int r = 0; r < N; ++r)
+    for (int k = 0; k < 128; ++k) b_tile[swizzled_offset(r, k)] = b_codes[r * 128 + k];
+  std::vector<float> init(128 * (N / 2));
+  std::uniform_int_distribution<int> small(-32, 32);
+  for (float& v : init) v = static_cast<float>(small(hipfuse_test::rng()));
+
+  std::vector<float> model = init;
+  auto* model_rows = reinterpret_cast<float(*)[N / 2]>(model.data());
+  for (int step = 0; step < 4; ++step) atom::model(a_tile.data(), 0, b_tile.data(), 32 * step, model_rows, true);
+
+  hipfuse_test::device_buffer<std::uint8_t> d_a(a_tile), d_b(b_tile);
+  hipfuse_test::device_buffer<float> d_d(init);
+  REQUIRE(platform::launch(wgmma_atom_kernel<N>, {1, 1}, 128, 0, nullptr, d_a.get(), d_b.get(), d_d.get()).ok());
+  REQUIRE(platform::synchronize().ok());
+  const auto got = d_d.download();
+
+  std::vector<double> a_vals, b_vals;
+  for (auto x : a_codes) a_vals.push_back(hipfuse_test::e4m3fn_spec.decode(x));
+  for (auto x : b_codes) b_vals.push_back(hipfuse_test::e4m3fn_spec.decode(x));
+  const std::vector<double> prod = hipfuse_test::plain_matmul(a_vals, b_vals, 64, N, 128);
+  std::size_t model_mismatch = 0, matmul_mismatch = 0;
+  for (int t = 0; t < 128; ++t)
+    for (int i = 0; i < N / 2; ++i) {
+      const std::size_t e = static_cast<std::size_t>(t) * (N / 2) + i;
+      model_mismatch += got[e] != model[e];
+      const row_col rc = atom::c_coord(t, i);
+      matmul_mismatch += got[e] != init[e] + prod[rc.row * N + rc.col];
+    }
+  CHECK(model_mismatch == 0);
+  CHECK(matmul_mismatch == 0);
+}
+#endif
+
 template <class Arch>
 using platform_atom = typename tile_config<Arch, typename policy<Arch>::template gemm_backend<float>,
                                            typename Arch::fp8_type, false>::shape::atom;
@@ -102,3 +182,17 @@ TEST_CASE("the platform's matrix atom equals its host model and a float64 matmul
   run_atom<platform_atom<arch::sm90>>();  // the same mma.sync atom as sm89
 #endif
 }
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
+TEST_CASE("wgmma m64nNk32 e4m3 on swizzled shared tiles equals its host model and a float64 matmul",
+          "[gemm][atom]") {
+  arch_id id{};
+  REQUIRE(detect_arch(id).ok());
+  if (id != arch_id::sm90) {
+    WARN("wgmma needs sm90; this GPU is " << arch_name(id));
+    return;
+  }
+  run_wgmma_atom<64>();
+  run_wgmma_atom<128>();
+}
+#endif

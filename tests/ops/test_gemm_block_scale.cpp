@@ -109,12 +109,13 @@ struct weight {
   }
 };
 
-template <class Fp8, class ALayout, class AScale, class BLayout, class BScale>
+template <class Fp8, class ALayout, class AScale, class BLayout, class BScale, class Backend = backend::automatic>
 void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   const int n = w.n, k = w.k, kb = k / 128;
   INFO("M=" << m << " N=" << n << " K=" << k << " A scales " << ALayout::name << " "
             << (std::is_same_v<AScale, ue8m0> ? "ue8m0" : "fp32") << ", B " << BLayout::name << ", bias " << o.bias
-            << ", lda pad " << o.lda_pad << ", ldc pad " << o.ldc_pad << ", fp8 " << Fp8::name);
+            << ", lda pad " << o.lda_pad << ", ldc pad " << o.ldc_pad << ", fp8 " << Fp8::name << ", backend "
+            << Backend::name);
   const std::int64_t lda = k + o.lda_pad, ldc = n + o.ldc_pad;
   const std::vector<std::uint8_t> a_codes = random_codes<Fp8>(static_cast<std::size_t>(m) * lda);
 
@@ -167,7 +168,7 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   args.m = m;
   args.n = n;
   args.k = k;
-  const status s = block_scale_gemm(args);
+  const status s = block_scale_gemm<Backend>(args);
   INFO(s.message);
   REQUIRE(s.ok());
   const std::vector<bfloat16> c = d_c.download();
@@ -221,11 +222,11 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   CHECK(err <= 1e-2);
 }
 
-template <class Fp8, class ALayout, class AScale, class BLayout, class BScale>
+template <class Fp8, class ALayout, class AScale, class BLayout, class BScale, class Backend = backend::automatic>
 void run_shapes(const std::vector<std::pair<int, int>>& nk, const std::vector<int>& ms, const options& o) {
   for (auto [n, k] : nk) {
     weight<Fp8, BLayout, BScale> w(n, k);
-    for (int m : ms) run_case<Fp8, ALayout, AScale, BLayout, BScale>(w, m, o);
+    for (int m : ms) run_case<Fp8, ALayout, AScale, BLayout, BScale, Backend>(w, m, o);
   }
 }
 
@@ -288,6 +289,19 @@ TEST_CASE("block-scale GEMM, DeepSeek-V3 shapes", "[gemm][deepseek]") {
                                                {7168, 16384}, {4096, 7168}, {7168, 2048}};
   run_shapes<default_fp8, scale_col_major, float, b_standard, float>(nk, {1, 7, 64, 129, 4096}, {});
 }
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
+// On sm90 the automatic backend is wgmma (standard B); the mma.sync tiles stay selectable and run
+// preshuffled B, so they keep their own GPU coverage here.
+TEST_CASE("block-scale GEMM, mma.sync backend chosen explicitly", "[gemm]") {
+  using mma = backend::mma_sync_e4m3;
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, mma>(small_nk, small_m, {});
+  run_shapes<default_fp8, scale_col_major, ue8m0, b_standard, ue8m0, mma>({{80, 768}}, {1, 21}, {});
+  if (hipfuse_test::gpu_sizes())
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, mma>({{2112, 7168}, {7168, 2048}},
+                                                                            {1, 64, 129, 4096}, {});
+}
+#endif
 
 TEST_CASE("preshuffle_b matches aiter's (16, 16) layout", "[gemm]") {
   const int n = 48, k = 256;
@@ -399,6 +413,15 @@ TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[g
   r.n = 24;
   r.k = k;
   CHECK(block_scale_gemm(r).code == status_code::invalid_shape);
+  // A backend the platform's GPU cannot run is refused by name, C untouched.
+  {
+    const status s = block_scale_gemm<backend::mfma_fp8>(good());
+    CHECK(s.code == status_code::unsupported_arch);
+    CHECK(s.message.find("mfma_fp8") != std::string::npos);
+#if defined(HIPFUSE_PLATFORM_HOST)
+    CHECK(block_scale_gemm<backend::wgmma_e4m3>(good()).code == status_code::unsupported_arch);
+#endif
+  }
 #if !defined(HIPFUSE_PLATFORM_HOST)
   std::vector<bfloat16> host_c(static_cast<std::size_t>(m) * n);
   args_t h = good();

@@ -39,7 +39,9 @@ TEST_CASE("GEMM backend per arch and scale type", "[policy]") {
   STATIC_REQUIRE(same<policy<arch::gfx942>::gemm_backend<ue8m0>, b::mfma_fp8>);
   STATIC_REQUIRE(same<policy<arch::gfx950>::gemm_backend<float>, b::mfma_f8f6f4>);
   STATIC_REQUIRE(same<policy<arch::gfx950>::gemm_backend<ue8m0>, b::mfma_scaled>);
-  STATIC_REQUIRE(same<policy<arch::sm90>::gemm_backend<float>, b::mma_sync_e4m3>);
+  STATIC_REQUIRE(same<policy<arch::sm90>::gemm_backend<float>, b::wgmma_e4m3>);
+  STATIC_REQUIRE(same<policy<arch::sm90>::gemm_backend<ue8m0>, b::wgmma_e4m3>);
+  STATIC_REQUIRE(same<policy<arch::sm90, b::automatic, b::mma_sync_e4m3>::gemm_backend<float>, b::mma_sync_e4m3>);
   STATIC_REQUIRE(same<policy<arch::sm89>::gemm_backend<ue8m0>, b::mma_sync_e4m3>);
   STATIC_REQUIRE(same<policy<arch::host>::gemm_backend<float>, b::reference_matmul>);
   STATIC_REQUIRE(same<policy<arch::gfx950, b::automatic, b::mfma_f8f6f4>::gemm_backend<ue8m0>, b::mfma_f8f6f4>);

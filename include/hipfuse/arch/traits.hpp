@@ -12,7 +12,7 @@ enum class fp8_matrix_unit {
   none,          // no fp8 matrix instruction: the GEMM uses the scalar reference atom
   mfma_fp8,      // gfx942 v_mfma_f32_{32x32x16,16x16x32}_fp8_fp8
   mfma_f8f6f4,   // gfx950 v_mfma_f32_{16x16x128,32x32x64}_f8f6f4 (+ v_mfma_scale_*)
-  mma_sync_e4m3  // NVIDIA sm89+ mma.sync.m16n8k32 e4m3 (sm90: not the full fp8 rate; wgmma is)
+  mma_sync_e4m3  // NVIDIA sm89+ mma.sync.m16n8k32 e4m3 (sm90: not the full fp8 rate; has_wgmma is)
 };
 
 struct gfx942 {
@@ -24,6 +24,7 @@ struct gfx942 {
   using fp8_type = float8_e4m3fnuz;
   static constexpr fp8_matrix_unit matrix_unit = fp8_matrix_unit::mfma_fp8;
   static constexpr bool has_scaled_mfma = false;
+  static constexpr bool has_wgmma = false;
   static constexpr bool has_hardware_fp8_convert = true;  // v_cvt_pk_fp8_f32 (fnuz)
   static constexpr bool is_amd = true;
 };
@@ -37,6 +38,7 @@ struct gfx950 {
   using fp8_type = float8_e4m3fn;
   static constexpr fp8_matrix_unit matrix_unit = fp8_matrix_unit::mfma_f8f6f4;
   static constexpr bool has_scaled_mfma = true;           // v_mfma_scale_f32_*_f8f6f4 with E8M0 scales
+  static constexpr bool has_wgmma = false;
   static constexpr bool has_hardware_fp8_convert = true;  // v_cvt_pk_fp8_f32 (OCP)
   static constexpr bool is_amd = true;
 };
@@ -50,6 +52,7 @@ struct sm89 {
   using fp8_type = float8_e4m3fn;
   static constexpr fp8_matrix_unit matrix_unit = fp8_matrix_unit::mma_sync_e4m3;
   static constexpr bool has_scaled_mfma = false;
+  static constexpr bool has_wgmma = false;
   static constexpr bool has_hardware_fp8_convert = true;  // cvt.rn.satfinite.e4m3x2.f32
   static constexpr bool is_amd = false;
 };
@@ -63,6 +66,7 @@ struct sm90 {
   using fp8_type = float8_e4m3fn;
   static constexpr fp8_matrix_unit matrix_unit = fp8_matrix_unit::mma_sync_e4m3;
   static constexpr bool has_scaled_mfma = false;
+  static constexpr bool has_wgmma = true;  // wgmma e4m3 (sm_90a code): the full fp8 rate
   static constexpr bool has_hardware_fp8_convert = true;
   static constexpr bool is_amd = false;
 };
@@ -78,6 +82,7 @@ struct host {
   using fp8_type = float8_e4m3fn;
   static constexpr fp8_matrix_unit matrix_unit = fp8_matrix_unit::none;
   static constexpr bool has_scaled_mfma = false;
+  static constexpr bool has_wgmma = false;
   static constexpr bool has_hardware_fp8_convert = false;
   static constexpr bool is_amd = false;
 };

@@ -25,6 +25,7 @@
 #include "../platform/runtime.hpp"
 #include "../status.hpp"
 #include "block_scale_gemm.hpp"
+#include "block_scale_gemm_wgmma.hpp"
 
 namespace hipfuse {
 namespace gemm {
@@ -113,8 +114,21 @@ status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLay
 }
 
 // Launches the GEMM with Policy (policy<Arch> by default) when that is known at compile time.
+// On sm90 the wgmma backend takes standard B when the program carries its sm_90a code; preshuffled
+// B (the AMD layout) and plain-sm_90 builds run the mma.sync tiles.
 template <class Policy, class Args>
 status launch_block_scale_gemm(const Args& args, platform::stream_t stream) {
+#if defined(HIPFUSE_PLATFORM_CUDA)
+  if constexpr (std::is_same_v<typename Policy::template gemm_backend<float>, backend::wgmma_e4m3> &&
+                std::is_same_v<typename Args::b_layout, b_standard>) {
+    if (args.m <= wgmma_shape_small::block_m) {
+      if (wgmma_code_present<wgmma_shape_small, Args>())
+        return launch_block_scale_gemm_wgmma<wgmma_shape_small, Args>(args, stream);
+    } else if (wgmma_code_present<wgmma_shape_large, Args>()) {
+      return launch_block_scale_gemm_wgmma<wgmma_shape_large, Args>(args, stream);
+    }
+  }
+#endif
   auto go = [&](auto small_m) {
     constexpr bool small = decltype(small_m)::value;
     using tile = block_scale_gemm_tile<Policy, Args, small>;
@@ -142,15 +156,22 @@ status check_fp8_format() {
   });
 }
 
-template <class Fp8, class AScaleLayout, class AScale, class BLayout, class BScale>
+// GemmBackend picks a backend explicitly (block_scale_gemm<backend::mma_sync_e4m3>(args) on sm90,
+// say); one the GPU found cannot run gives unsupported_arch.
+template <class GemmBackend = backend::automatic, class Fp8, class AScaleLayout, class AScale, class BLayout,
+          class BScale>
 status block_scale_gemm(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale>& args,
                         platform::stream_t stream = nullptr) {
   if (status s = can_implement(args); !s.ok()) return s;
   if (status s = check_fp8_format<Fp8>(); !s.ok()) return s;
   return with_detected_arch([&](auto arch_tag) -> status {
     using Arch = decltype(arch_tag);
-    if constexpr (Arch::id == arch_id::host || std::is_same_v<Fp8, typename Arch::fp8_type>) {
-      return launch_block_scale_gemm<policy<Arch, backend::automatic, backend::automatic, Fp8>>(args, stream);
+    if constexpr (!std::is_same_v<GemmBackend, backend::automatic> &&
+                  !hipfuse::detail::gemm_supported<Arch, GemmBackend, AScale>) {
+      return status::error(status_code::unsupported_arch, std::string("block_scale_gemm: backend ") +
+                                                              GemmBackend::name + " cannot run on " + Arch::name);
+    } else if constexpr (Arch::id == arch_id::host || std::is_same_v<Fp8, typename Arch::fp8_type>) {
+      return launch_block_scale_gemm<policy<Arch, backend::automatic, GemmBackend, Fp8>>(args, stream);
     } else {
       return status::error(status_code::unsupported_arch, "block_scale_gemm: fp8 format of the GPU changed");
     }

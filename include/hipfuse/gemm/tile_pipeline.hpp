@@ -17,6 +17,7 @@
 #include "../numeric/vec.hpp"
 #include "../platform/thread.hpp"
 #include "block_scale_gemm_args.hpp"
+#include "swizzle.hpp"
 #include "tile_config.hpp"
 
 // Full unrolling keeps fragments and accumulators in registers on the GPU; g++ has no such pragma.
@@ -35,10 +36,6 @@
 
 namespace hipfuse {
 namespace gemm {
-
-HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE constexpr int swizzled_offset(int row, int k) {
-  return row * scale_block + ((((k >> 4) ^ row) & 7) << 4) + (k & 15);
-}
 
 template <class Shape>
 struct shared_tiles {

@@ -1,0 +1,246 @@
+// The Hopper backend of the block-scale FP8 GEMM (backend::wgmma_e4m3, sm_90a):
+//   C[m, n] = bf16( Σ_kb (Σ_{k in kb} A[m, k]·B[n, k]) · sa[m, kb] · sb[n/128, kb] + bias[n] )
+//
+// One persistent block per SM walks the output tiles. Warpgroup 0 is the producer: one thread
+// issues tensor copies (TMA) of each 128-k slab of A and B into a ring of shared-memory stages,
+// each stage guarded by a "full" mbarrier (copies landed) and an "empty" one (consumers done).
+// The other warpgroups are consumers, 64 rows each: per 128-k block four wgmma m64nNk32 into a
+// partial accumulator, then the promotion acc += partial · sa[row] · sb in fp32 registers (the
+// fp8 products of different scale blocks never share an fp32 sum), then the next block. While
+// one consumer promotes, the other's wgmma keeps the tensor cores busy, and the producer already
+// fills the stages of the next tile while consumers write this tile's epilogue.
+//
+// A scales are read by each consumer thread for its two rows straight from global memory (any
+// scale layout, fp32 or ue8m0, through the scale_view accessors), issued before the wait on the
+// stage so their latency hides behind the copy; B's scale is one value per tile and k block.
+// B must be b_standard (K-major [N, K]): the tensor copy writes wgmma's swizzled layout directly.
+#pragma once
+#include <cstdint>
+#include <type_traits>
+#include "../config.hpp"
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
+#include "../kernel.hpp"
+#include "../numeric/half_types.hpp"
+#include "../numeric/vec.hpp"
+#include "../platform/runtime.hpp"
+#include "../status.hpp"
+#include "atom_wgmma_sm90.hpp"
+#include "block_scale_gemm_args.hpp"
+#include "tile_config.hpp"
+#include "tma_sm90.hpp"
+
+namespace hipfuse {
+namespace gemm {
+
+// BlockM = 64 · consumer warpgroups; BlockN = the wgmma n; Stages shared-memory slabs.
+template <int BlockM, int BlockN, int Stages>
+struct wgmma_shape {
+  static_assert(BlockM == 64 || BlockM == 128, "one or two consumer warpgroups of 64 rows");
+  static_assert(BlockN == 64 || BlockN == 128, "block_n is a wgmma n with a wrapper (64 or 128)");
+  static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
+  using atom = atom_wgmma_m64k32<BlockN>;
+  static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
+  static constexpr int consumers = BlockM / 64;
+  static constexpr int threads = 128 * (consumers + 1);
+  static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
+  static constexpr int stage_bytes = a_bytes + b_bytes;
+  // + 1 KiB: dynamic shared memory is only 16-byte aligned; the swizzled tiles need 1024.
+  static constexpr int shared_bytes = stages * stage_bytes + 1024;
+  static_assert(shared_bytes <= 227 * 1024, "the stages fit the 227 KiB a Hopper block can opt into");
+  static_assert(a_bytes % 1024 == 0 && b_bytes % 1024 == 0, "every tile stays 1024-byte aligned");
+  // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
+  // accumulators. Totals stay within the 64 K registers of an SM.
+  static constexpr int producer_registers = 40;
+  static constexpr int consumer_registers = consumers == 2 ? 232 : 240;
+  static_assert(128 * producer_registers + 128 * consumers * consumer_registers <= 65536, "register file");
+};
+
+// The tile walk shared by producer and consumers: tile t covers rows (t % tiles_m)·BlockM and
+// columns (t / tiles_m)·BlockN, so blocks running together share B's rows (the weights, the
+// larger operand for tall shapes) in L2 and sweep A.
+struct wgmma_tile_walk {
+  int tiles_m, tiles;
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int m0(int t, int block_m) const { return (t % tiles_m) * block_m; }
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int n0(int t, int block_n) const { return (t / tiles_m) * block_n; }
+};
+
+template <class Shape, class Args>
+struct block_scale_gemm_wgmma {
+  static_assert(std::is_same_v<typename Args::b_layout, b_standard>,
+                "the wgmma backend reads B through tensor copies of K-major [N, K]: use gemm::b_standard "
+                "(preshuffled B, the AMD layout, runs on backend::mma_sync_e4m3)");
+  static_assert(std::is_same_v<typename Args::fp8_type, float8_e4m3fn>, "wgmma takes OCP e4m3 operands");
+  using atom = typename Shape::atom;
+  static constexpr int acc_count = atom::c_per_thread;
+
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
+                                                    const Args& p) {
+#if defined(HIPFUSE_HAS_WGMMA)
+    extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
+    // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
+    // whether the binary has wgmma code (see wgmma_code_present).
+    __shared__ std::uint64_t full[Shape::stages], empty[Shape::stages];
+    std::uint8_t* base = reinterpret_cast<std::uint8_t*>(
+        (reinterpret_cast<std::uintptr_t>(dynamic_shared) + 1023) & ~std::uintptr_t{1023});
+    auto a_tile = [&](int s) { return base + s * Shape::stage_bytes; };
+    auto b_tile = [&](int s) { return base + s * Shape::stage_bytes + Shape::a_bytes; };
+
+    const int tid = static_cast<int>(threadIdx.x);
+    if (tid == 0) {
+      sm90::prefetch_tma_descriptor(tma_a);
+      sm90::prefetch_tma_descriptor(tma_b);
+      for (int s = 0; s < Shape::stages; ++s) {
+        sm90::mbarrier_init(&full[s], 1);
+        sm90::mbarrier_init(&empty[s], Shape::consumers * 4);  // one arrival per consumer warp
+      }
+      sm90::fence_barrier_init();
+    }
+    __syncthreads();
+
+    const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
+    const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
+    const wgmma_tile_walk walk{tiles_m, tiles_m * tiles_n};
+    const int kblocks = p.k / scale_block;
+    const int warpgroup = tid / 128;
+
+    if (warpgroup == 0) {
+      sm90::release_registers<Shape::producer_registers>();
+      if (tid == 0) {
+        int stage = 0, phase = 0;
+        for (int t = blockIdx.x; t < walk.tiles; t += gridDim.x) {
+          const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
+          for (int kb = 0; kb < kblocks; ++kb) {
+            sm90::mbarrier_wait(&empty[stage], phase ^ 1);
+            sm90::mbarrier_arrive_expect_tx(&full[stage], Shape::stage_bytes);
+            sm90::tma_load_2d(tma_a, &full[stage], a_tile(stage), kb * scale_block, m0);
+            sm90::tma_load_2d(tma_b, &full[stage], b_tile(stage), kb * scale_block, n0);
+            if (++stage == Shape::stages) stage = 0, phase ^= 1;
+          }
+        }
+      }
+      return;
+    }
+
+    sm90::claim_registers<Shape::consumer_registers>();
+    const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
+    int stage = 0, phase = 0;
+    float partial[acc_count];
+#pragma unroll
+    for (int i = 0; i < acc_count; ++i) partial[i] = 0.0f;
+
+    for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
+      const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
+      const int row0 = m0 + consumer * 64 + atom::c_coord(t, 0).row, row1 = row0 + 8;
+      const std::int64_t b_scale_row = static_cast<std::int64_t>(n0 / scale_block) * kblocks;
+      float acc[acc_count];
+#pragma unroll
+      for (int i = 0; i < acc_count; ++i) acc[i] = 0.0f;
+
+      for (int kb = 0; kb < kblocks; ++kb) {
+        // Scale loads first: their latency overlaps the wait and the multiplies.
+        const float sa0 = row0 < p.m ? p.a_scale.load(row0, kb) : 0.0f;
+        const float sa1 = row1 < p.m ? p.a_scale.load(row1, kb) : 0.0f;
+        const float sb = scale_value(p.b_scale[b_scale_row + kb]);
+
+        sm90::mbarrier_wait(&full[stage], phase);
+        const std::uint32_t a_smem = sm90::smem_address(a_tile(stage)) + consumer * 64 * swizzle_row_bytes;
+        const std::uint32_t b_smem = sm90::smem_address(b_tile(stage));
+        wgmma_fence();
+#pragma unroll
+        for (int step = 0; step < scale_block / atom::k; ++step)
+          atom::mma_async(partial, a_smem + step * atom::k, b_smem + step * atom::k, step > 0);
+        wgmma_commit();
+        wgmma_wait<0>();
+        wgmma_fence_registers(partial);
+        if (lane == 0) sm90::mbarrier_arrive(&empty[stage]);
+        if (++stage == Shape::stages) stage = 0, phase ^= 1;
+
+        const float s0 = sa0 * sb, s1 = sa1 * sb;
+#pragma unroll
+        for (int i = 0; i < acc_count; ++i) acc[i] += partial[i] * (((i / 2) % 2) ? s1 : s0);
+      }
+      epilogue(p, acc, m0 + consumer * 64, n0, t);
+    }
+#else
+    (void)tma_a, (void)tma_b, (void)p;
+    platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
+                   "backend::mma_sync_e4m3");
+#endif
+  }
+
+  // bf16(acc + bias), one rounding; register pairs (i, i+1) are adjacent columns of one row.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void epilogue(const Args& p, const float (&acc)[acc_count], int row_base,
+                                                         int n0, int t) {
+    const bool pairs_aligned = (reinterpret_cast<std::uintptr_t>(p.c) % 4 == 0) && (p.ldc % 2 == 0);
+#pragma unroll
+    for (int i = 0; i < acc_count; i += 2) {
+      const row_col rc = atom::c_coord(t, i);
+      const int row = row_base + rc.row, col = n0 + rc.col;
+      if (row >= p.m || col >= p.n) continue;
+      float v0 = acc[i], v1 = acc[i + 1];
+      bfloat16* out = p.c + static_cast<std::int64_t>(row) * p.ldc + col;
+      if (col + 1 < p.n) {
+        if (p.bias != nullptr) v0 += to_float(p.bias[col]), v1 += to_float(p.bias[col + 1]);
+        if (pairs_aligned) {
+          vec<bfloat16, 2> v;
+          v[0] = to_bfloat16(v0), v[1] = to_bfloat16(v1);
+          v.store(out);
+        } else {
+          out[0] = to_bfloat16(v0), out[1] = to_bfloat16(v1);
+        }
+      } else {
+        if (p.bias != nullptr) v0 += to_float(p.bias[col]);
+        out[0] = to_bfloat16(v0);
+      }
+    }
+  }
+};
+
+template <class Shape, class Args>
+__global__ void __launch_bounds__(Shape::threads, 1)
+    block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
+                                  const Args args) {
+  kernel_body<arch::sm90>([&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, args); });
+}
+
+// The configurations: two consumer warpgroups on 128×128 tiles, six 32 KiB stages; for M <= 64
+// one consumer on 64-row tiles (no wasted rows) with 64 columns, so that decode shapes spread over
+// more SMs, and eight stages to keep the weight stream in flight.
+using wgmma_shape_large = wgmma_shape<128, 128, 6>;
+using wgmma_shape_small = wgmma_shape<64, 64, 8>;
+
+// Whether this program's sm90 code of the kernel was built with wgmma (sm_90a) rather than plain
+// sm_90: only the sm_90a body declares static shared memory (its mbarriers).
+template <class Shape, class Args>
+bool wgmma_code_present() {
+  static const bool present = [] {
+    cudaFuncAttributes attributes{};
+    return cudaFuncGetAttributes(&attributes, block_scale_gemm_wgmma_kernel<Shape, Args>) == cudaSuccess &&
+           attributes.sharedSizeBytes > 0;
+  }();
+  return present;
+}
+
+template <class Shape, class Args>
+status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream) {
+  CUtensorMap tma_a{}, tma_b{};
+  if (status s = sm90::make_tma_2d_u8(tma_a, p.a, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
+  if (status s = sm90::make_tma_2d_u8(tma_b, p.b.ptr, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
+    return s;
+  auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
+  if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
+    return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
+  int device = 0, sms = 0;
+  if (cudaGetDevice(&device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms < 1)
+    return status::error(status_code::runtime_error, "block_scale_gemm: cannot read the multiprocessor count");
+  const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
+                             ((p.n + Shape::block_n - 1) / Shape::block_n);
+  const int grid = static_cast<int>(tiles < sms ? tiles : sms);
+  return platform::launch(kernel, {grid, 1}, Shape::threads, Shape::shared_bytes, stream, tma_a, tma_b, p);
+}
+
+}  // namespace gemm
+}  // namespace hipfuse
+#endif

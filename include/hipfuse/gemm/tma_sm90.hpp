@@ -1,0 +1,170 @@
+// NVIDIA Hopper data-movement atoms for the wgmma backend: shared-memory mbarriers and the bulk
+// tensor copy (TMA) of 2-D fp8 tiles with the 128-byte swizzle of swizzle.hpp.
+//   device: mbarrier_init / arrive / arrive_expect_tx / wait, tma_load_2d (completes on an mbarrier)
+//   host:   make_tma_2d_u8(...) encodes a CUtensorMap for a row-major [rows, cols] byte matrix
+// Only meaningful when compiling with nvcc for sm_90(a); elsewhere the header is empty.
+#pragma once
+#include "../config.hpp"
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
+#include <cuda.h>
+#include <cuda_runtime.h>
+#include <cstdint>
+#include <string>
+#include "../platform/trap.hpp"
+#include "../status.hpp"
+
+namespace hipfuse {
+namespace gemm {
+namespace sm90 {
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define HIPFUSE_HAS_TMA 1
+#endif
+
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t smem_address(const void* p) {
+  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
+}
+
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_init(std::uint64_t* bar, int count) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(smem_address(bar)), "r"(count) : "memory");
+#else
+  (void)bar, (void)count;
+#endif
+}
+
+// Makes barrier initialisation visible to the copy engine (the async proxy) before first use.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void fence_barrier_init() {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive(std::uint64_t* bar) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_address(bar)) : "memory");
+#else
+  (void)bar;
+#endif
+}
+
+// One arrival that also announces `bytes` of copies completing on this barrier's current phase.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive_expect_tx(std::uint64_t* bar, std::uint32_t bytes) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(smem_address(bar)), "r"(bytes)
+               : "memory");
+#else
+  (void)bar, (void)bytes;
+#endif
+}
+
+// Waits until the phase of parity `phase` has completed. A fresh barrier counts the phase before
+// its first as completed with parity 1, which lets producers wait on "empty" barriers from the
+// start with phase 1.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_wait(std::uint64_t* bar, int phase) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile(
+      "{\n.reg .pred done;\nwait_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_%=;\n}\n" ::"r"(smem_address(bar)),
+      "r"(phase)
+      : "memory");
+#else
+  (void)bar, (void)phase;
+#endif
+}
+
+// Copies the box at (col, row) of the tensor map into shared memory at dst (1024-byte aligned for
+// the 128-byte swizzle); completion is counted in bytes on bar. Out-of-range elements read as 0.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_load_2d(const CUtensorMap* map, std::uint64_t* bar, void* dst, int col,
+                                                   int row) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::
+          "r"(smem_address(dst)),
+      "l"(reinterpret_cast<std::uint64_t>(map)), "r"(col), "r"(row), "r"(smem_address(bar))
+      : "memory");
+#else
+  (void)map, (void)bar, (void)dst, (void)col, (void)row;
+  platform::trap("the tensor copy engine needs sm_90 or later");
+#endif
+}
+
+// Orders this thread's ordinary shared-memory stores before later reads by the async proxy (wgmma
+// operands, tensor copies out of shared memory); a barrier must follow.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void fence_proxy_async() {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void prefetch_tma_descriptor(const CUtensorMap* map) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<std::uint64_t>(map)) : "memory");
+#else
+  (void)map;
+#endif
+}
+
+// Hands registers between warpgroups (sm_90a; needs the kernel's register cap at entry).
+template <int Registers>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void release_registers() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(Registers));
+#endif
+}
+template <int Registers>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void claim_registers() {
+#if defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(Registers));
+#endif
+}
+
+// ---- host: tensor maps ----------------------------------------------------------------------
+
+// cuTensorMapEncodeTiled lives in the driver library; it is looked up through the runtime so that
+// programs need not link libcuda themselves.
+using tensor_map_encode_fn = decltype(&cuTensorMapEncodeTiled);
+
+inline status tensor_map_encoder(tensor_map_encode_fn& fn) {
+  static tensor_map_encode_fn cached = nullptr;
+  if (cached == nullptr) {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+#if CUDART_VERSION >= 12050
+    const cudaError_t e = cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found);
+#else
+    const cudaError_t e = cudaGetDriverEntryPoint("cuTensorMapEncodeTiled", &p, cudaEnableDefault, &found);
+#endif
+    if (e != cudaSuccess || found != cudaDriverEntryPointSuccess || p == nullptr)
+      return status::error(status_code::runtime_error, "cuTensorMapEncodeTiled is not available from the CUDA driver");
+    cached = reinterpret_cast<tensor_map_encode_fn>(p);
+  }
+  fn = cached;
+  return status::success();
+}
+
+// A row-major [rows, cols] byte matrix with row stride ld (bytes, a multiple of 16), read in boxes
+// of box_rows × box_cols (box_cols · 1 byte <= 128 for the 128-byte swizzle).
+inline status make_tma_2d_u8(CUtensorMap& map, const void* base, std::int64_t rows, std::int64_t cols, std::int64_t ld,
+                             int box_rows, int box_cols) {
+  tensor_map_encode_fn encode = nullptr;
+  if (status s = tensor_map_encoder(encode); !s.ok()) return s;
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld)};
+  const cuuint32_t box[2] = {static_cast<cuuint32_t>(box_cols), static_cast<cuuint32_t>(box_rows)};
+  const cuuint32_t element_strides[2] = {1, 1};
+  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void*>(base), dims, strides, box,
+                            element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                            CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    return status::error(status_code::runtime_error,
+                         "cuTensorMapEncodeTiled failed (CUresult " + std::to_string(static_cast<int>(r)) + ")");
+  return status::success();
+}
+
+}  // namespace sm90
+}  // namespace gemm
+}  // namespace hipfuse
+#endif
