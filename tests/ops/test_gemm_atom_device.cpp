@@ -123,12 +123,13 @@ template <int N>
 void run_wgmma_atom() {
   using atom = atom_wgmma_m64k32<N>;
   INFO(atom::name);
-  // |values| in [0.5, 4): every partial sum needs at most 19 significant bits, inside the fp8
-  // tensor-core accumulator's precision, so the comparison can be exact.
+  // |values| in {0.5, 1, 1.5, 2} and small integer starting values: every partial sum is a multiple
+  // of 1/4 below 2^10, a dozen significant bits. The fp8 tensor cores accumulate with fewer bits
+  // than fp32 (the reason for the per-128-k promotion), so only such sums are exact.
   std::vector<std::uint8_t> codes;
   for (int c = 0; c < 256; ++c) {
     const double v = std::fabs(hipfuse_test::e4m3fn_spec.decode(static_cast<std::uint8_t>(c)));
-    if (v >= 0.5 && v < 4.0) codes.push_back(static_cast<std::uint8_t>(c));
+    if (v == 0.5 || v == 1.0 || v == 1.5 || v == 2.0) codes.push_back(static_cast<std::uint8_t>(c));
   }
   std::uniform_int_distribution<std::size_t> pick(0, codes.size() - 1);
   std::vector<std::uint8_t> a_codes(64 * 128), b_codes(N * 128), a_tile(a_codes.size()), b_tile(b_codes.size());
@@ -139,7 +140,7 @@ void run_wgmma_atom() {
   for (int r = 0; r < N; ++r)
     for (int k = 0; k < 128; ++k) b_tile[swizzled_offset(r, k)] = b_codes[r * 128 + k];
   std::vector<float> init(128 * (N / 2));
-  std::uniform_int_distribution<int> small(-32, 32);
+  std::uniform_int_distribution<int> small(-8, 8);
   for (float& v : init) v = static_cast<float>(small(hipfuse_test::rng()));
 
   std::vector<float> model = init;
@@ -157,13 +158,16 @@ void run_wgmma_atom() {
   for (auto x : b_codes) b_vals.push_back(hipfuse_test::e4m3fn_spec.decode(x));
   const std::vector<double> prod = hipfuse_test::plain_matmul(a_vals, b_vals, 64, N, 128);
   std::size_t model_mismatch = 0, matmul_mismatch = 0;
+  double worst = 0;
   for (int t = 0; t < 128; ++t)
     for (int i = 0; i < N / 2; ++i) {
       const std::size_t e = static_cast<std::size_t>(t) * (N / 2) + i;
       model_mismatch += got[e] != model[e];
+      worst = std::max(worst, std::fabs(double(got[e]) - double(model[e])));
       const row_col rc = atom::c_coord(t, i);
       matmul_mismatch += got[e] != init[e] + prod[rc.row * N + rc.col];
     }
+  INFO("largest difference from the model " << worst);
   CHECK(model_mismatch == 0);
   CHECK(matmul_mismatch == 0);
 }

@@ -36,10 +36,23 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE constexpr std::uint64_t wgmma_sw128_desc
 
 template <int N>
 struct wgmma_issue {
-  static_assert(N == 64 || N == 128, "wgmma e4m3 wrappers exist for n = 64 and n = 128");
+  static_assert(N == 32 || N == 64 || N == 128, "wgmma e4m3 wrappers exist for n = 32, 64 and 128");
 };
 
 #if defined(HIPFUSE_HAS_WGMMA)
+template <>
+struct wgmma_issue<32> {
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void issue(float (&d)[16], std::uint64_t desc_a, std::uint64_t desc_b, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %18, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n32k32.f32.e4m3.e4m3 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
+        "}, %16, %17, p, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]),
+          "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
+        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+  }
+};
 template <>
 struct wgmma_issue<64> {
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void issue(float (&d)[32], std::uint64_t desc_a, std::uint64_t desc_b, int accumulate) {
@@ -83,7 +96,8 @@ struct wgmma_issue<128> {
 template <int N>
 struct atom_wgmma_m64k32 {
   using fp8_type = float8_e4m3fn;
-  static constexpr const char* name = N == 128 ? "wgmma.m64n128k32.e4m3" : "wgmma.m64n64k32.e4m3";
+  static constexpr const char* name =
+      N == 128 ? "wgmma.m64n128k32.e4m3" : N == 64 ? "wgmma.m64n64k32.e4m3" : "wgmma.m64n32k32.e4m3";
   static constexpr int m = 64, n = N, k = 32, threads = 128;
   static constexpr int c_per_thread = N / 2;
 

@@ -121,12 +121,21 @@ status launch_block_scale_gemm(const Args& args, platform::stream_t stream) {
 #if defined(HIPFUSE_PLATFORM_CUDA)
   if constexpr (std::is_same_v<typename Policy::template gemm_backend<float>, backend::wgmma_e4m3> &&
                 std::is_same_v<typename Args::b_layout, b_standard>) {
-    if (args.m <= wgmma_shape_small::block_m) {
-      if (wgmma_code_present<wgmma_shape_small, Args>())
-        return launch_block_scale_gemm_wgmma<wgmma_shape_small, Args>(args, stream);
-    } else if (wgmma_code_present<wgmma_shape_large, Args>()) {
-      return launch_block_scale_gemm_wgmma<wgmma_shape_large, Args>(args, stream);
+    int sms = 0;
+    if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
+    auto go = [&](auto shape) -> status {
+      using shape_t = decltype(shape);
+      if (!wgmma_code_present<shape_t, Args>()) return status::error(status_code::unsupported_arch, "");
+      return launch_block_scale_gemm_wgmma<shape_t, Args>(args, stream, sms);
+    };
+    status s = status::success();
+    switch (pick_wgmma_config(args.m, args.n, sms)) {
+      case wgmma_config::t128x128: s = go(wgmma_shape_128x128{}); break;
+      case wgmma_config::t128x64: s = go(wgmma_shape_128x64{}); break;
+      case wgmma_config::t64x64: s = go(wgmma_shape_64x64{}); break;
+      case wgmma_config::t64x32: s = go(wgmma_shape_64x32{}); break;
     }
+    if (s.code != status_code::unsupported_arch) return s;  // else: no sm_90a code, run mma.sync
   }
 #endif
   auto go = [&](auto small_m) {

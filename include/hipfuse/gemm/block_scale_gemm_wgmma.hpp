@@ -37,7 +37,7 @@ namespace gemm {
 template <int BlockM, int BlockN, int Stages>
 struct wgmma_shape {
   static_assert(BlockM == 64 || BlockM == 128, "one or two consumer warpgroups of 64 rows");
-  static_assert(BlockN == 64 || BlockN == 128, "block_n is a wgmma n with a wrapper (64 or 128)");
+  static_assert(BlockN == 32 || BlockN == 64 || BlockN == 128, "block_n is a wgmma n with a wrapper (32, 64, 128)");
   static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
@@ -65,6 +65,20 @@ struct wgmma_tile_walk {
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int n0(int t, int block_n) const { return (t / tiles_m) * block_n; }
 };
 
+// A position in the ring of stages: the stage and the parity of its current mbarrier phase.
+template <int Stages>
+struct ring_position {
+  int stage = 0, phase = 0;
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void advance() {
+    if (++stage == Stages) stage = 0, phase ^= 1;
+  }
+};
+
+// The scales one consumer thread needs for one k block: its two rows' A scales and the tile's B.
+struct block_scales {
+  float a0, a1, b;
+};
+
 template <class Shape, class Args>
 struct block_scale_gemm_wgmma {
   static_assert(std::is_same_v<typename Args::b_layout, b_standard>,
@@ -73,6 +87,16 @@ struct block_scale_gemm_wgmma {
   static_assert(std::is_same_v<typename Args::fp8_type, float8_e4m3fn>, "wgmma takes OCP e4m3 operands");
   using atom = typename Shape::atom;
   static constexpr int acc_count = atom::c_per_thread;
+
+  // A consumer thread's rows (row0 and row0 + 8 of C) and the start of the tile's B scale row.
+  struct consumer_rows {
+    int row0;
+    std::int64_t b_scale_row;
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE block_scales scales(const Args& p, int kb) const {
+      return {row0 < p.m ? p.a_scale.load(row0, kb) : 0.0f, row0 + 8 < p.m ? p.a_scale.load(row0 + 8, kb) : 0.0f,
+              scale_value(p.b_scale[b_scale_row + kb])};
+    }
+  };
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
                                                     const Args& p) {
@@ -107,15 +131,15 @@ struct block_scale_gemm_wgmma {
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        int stage = 0, phase = 0;
+        ring_position<Shape::stages> at{};
         for (int t = blockIdx.x; t < walk.tiles; t += gridDim.x) {
           const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
           for (int kb = 0; kb < kblocks; ++kb) {
-            sm90::mbarrier_wait(&empty[stage], phase ^ 1);
-            sm90::mbarrier_arrive_expect_tx(&full[stage], Shape::stage_bytes);
-            sm90::tma_load_2d(tma_a, &full[stage], a_tile(stage), kb * scale_block, m0);
-            sm90::tma_load_2d(tma_b, &full[stage], b_tile(stage), kb * scale_block, n0);
-            if (++stage == Shape::stages) stage = 0, phase ^= 1;
+            sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
+            sm90::mbarrier_arrive_expect_tx(&full[at.stage], Shape::stage_bytes);
+            sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
+            sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
+            at.advance();
           }
         }
       }
@@ -124,41 +148,65 @@ struct block_scale_gemm_wgmma {
 
     sm90::claim_registers<Shape::consumer_registers>();
     const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
-    int stage = 0, phase = 0;
-    float partial[acc_count];
+    // Two partial accumulators: k block kb's multiplies run on the tensor cores while this
+    // warpgroup promotes block kb-1 from the other one.
+    float partial0[acc_count], partial1[acc_count];
 #pragma unroll
-    for (int i = 0; i < acc_count; ++i) partial[i] = 0.0f;
+    for (int i = 0; i < acc_count; ++i) partial0[i] = 0.0f, partial1[i] = 0.0f;
+    ring_position<Shape::stages> issue_at{}, release_at{};
 
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
-      const int row0 = m0 + consumer * 64 + atom::c_coord(t, 0).row, row1 = row0 + 8;
-      const std::int64_t b_scale_row = static_cast<std::int64_t>(n0 / scale_block) * kblocks;
+      const consumer_rows rows{m0 + consumer * 64 + atom::c_coord(t, 0).row,
+                               static_cast<std::int64_t>(n0 / scale_block) * kblocks};
       float acc[acc_count];
 #pragma unroll
       for (int i = 0; i < acc_count; ++i) acc[i] = 0.0f;
 
-      for (int kb = 0; kb < kblocks; ++kb) {
-        // Scale loads first: their latency overlaps the wait and the multiplies.
-        const float sa0 = row0 < p.m ? p.a_scale.load(row0, kb) : 0.0f;
-        const float sa1 = row1 < p.m ? p.a_scale.load(row1, kb) : 0.0f;
-        const float sb = scale_value(p.b_scale[b_scale_row + kb]);
-
-        sm90::mbarrier_wait(&full[stage], phase);
-        const std::uint32_t a_smem = sm90::smem_address(a_tile(stage)) + consumer * 64 * swizzle_row_bytes;
-        const std::uint32_t b_smem = sm90::smem_address(b_tile(stage));
+      // Issue block kb into `part`: wait for its stage, four k steps, commit (no wait).
+      auto issue = [&](float(&part)[acc_count], int kb, block_scales& sc) {
+        sc = rows.scales(p, kb);  // loads in flight while the copy and the multiplies run
+        sm90::mbarrier_wait(&full[issue_at.stage], issue_at.phase);
+        const std::uint32_t a_smem = sm90::smem_address(a_tile(issue_at.stage)) + consumer * 64 * swizzle_row_bytes;
+        const std::uint32_t b_smem = sm90::smem_address(b_tile(issue_at.stage));
         wgmma_fence();
 #pragma unroll
         for (int step = 0; step < scale_block / atom::k; ++step)
-          atom::mma_async(partial, a_smem + step * atom::k, b_smem + step * atom::k, step > 0);
+          atom::mma_async(part, a_smem + step * atom::k, b_smem + step * atom::k, step > 0);
         wgmma_commit();
-        wgmma_wait<0>();
-        wgmma_fence_registers(partial);
-        if (lane == 0) sm90::mbarrier_arrive(&empty[stage]);
-        if (++stage == Shape::stages) stage = 0, phase ^= 1;
-
-        const float s0 = sa0 * sb, s1 = sa1 * sb;
+        wgmma_fence_registers(part);
+        issue_at.advance();
+      };
+      // Promote a finished block: free its stage, acc += part · sa[row] · sb.
+      auto promote = [&](float(&part)[acc_count], const block_scales& sc) {
+        wgmma_fence_registers(part);
+        if (lane == 0) sm90::mbarrier_arrive(&empty[release_at.stage]);
+        release_at.advance();
+        const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
 #pragma unroll
-        for (int i = 0; i < acc_count; ++i) acc[i] += partial[i] * (((i / 2) % 2) ? s1 : s0);
+        for (int i = 0; i < acc_count; ++i) acc[i] += part[i] * (((i / 2) % 2) ? s1 : s0);
+      };
+
+      block_scales sc0{}, sc1{};
+      issue(partial0, 0, sc0);
+      int kb = 1;
+      for (; kb + 1 < kblocks; kb += 2) {
+        issue(partial1, kb, sc1);
+        wgmma_wait<1>();
+        promote(partial0, sc0);
+        issue(partial0, kb + 1, sc0);
+        wgmma_wait<1>();
+        promote(partial1, sc1);
+      }
+      if (kb < kblocks) {
+        issue(partial1, kb, sc1);
+        wgmma_wait<1>();
+        promote(partial0, sc0);
+        wgmma_wait<0>();
+        promote(partial1, sc1);
+      } else {
+        wgmma_wait<0>();
+        promote(partial0, sc0);
       }
       epilogue(p, acc, m0 + consumer * 64, n0, t);
     }
@@ -204,11 +252,26 @@ __global__ void __launch_bounds__(Shape::threads, 1)
   kernel_body<arch::sm90>([&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, args); });
 }
 
-// The configurations: two consumer warpgroups on 128×128 tiles, six 32 KiB stages; for M <= 64
-// one consumer on 64-row tiles (no wasted rows) with 64 columns, so that decode shapes spread over
-// more SMs, and eight stages to keep the weight stream in flight.
-using wgmma_shape_large = wgmma_shape<128, 128, 6>;
-using wgmma_shape_small = wgmma_shape<64, 64, 8>;
+// The configurations, picked per problem by wgmma_config below. Large: two consumer warpgroups
+// on 128×128 tiles, six 32 KiB stages. When 128×128 tiles would leave SMs idle (M <= 128 or few
+// columns), narrower tiles make more of them, and the deeper rings keep more of the weight stream
+// in flight per SM: that regime is bound by memory, not by the tensor cores.
+using wgmma_shape_128x128 = wgmma_shape<128, 128, 6>;
+using wgmma_shape_128x64 = wgmma_shape<128, 64, 9>;
+using wgmma_shape_64x64 = wgmma_shape<64, 64, 13>;
+using wgmma_shape_64x32 = wgmma_shape<64, 32, 17>;
+
+enum class wgmma_config { t128x128, t128x64, t64x64, t64x32 };
+
+// The widest tile that still gives every SM (about) one tile: full tiles make the most of each
+// byte loaded; below that, parallelism over SMs decides.
+inline wgmma_config pick_wgmma_config(int m, int n, int sms) {
+  auto tiles = [&](int bm, int bn) {
+    return static_cast<std::int64_t>((m + bm - 1) / bm) * ((n + bn - 1) / bn);
+  };
+  if (m > 64) return tiles(128, 128) >= sms ? wgmma_config::t128x128 : wgmma_config::t128x64;
+  return tiles(64, 64) >= sms ? wgmma_config::t64x64 : wgmma_config::t64x32;
+}
 
 // Whether this program's sm90 code of the kernel was built with wgmma (sm_90a) rather than plain
 // sm_90: only the sm_90a body declares static shared memory (its mbarriers).
@@ -223,7 +286,7 @@ bool wgmma_code_present() {
 }
 
 template <class Shape, class Args>
-status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream) {
+status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, int sms) {
   CUtensorMap tma_a{}, tma_b{};
   if (status s = sm90::make_tma_2d_u8(tma_a, p.a, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
   if (status s = sm90::make_tma_2d_u8(tma_b, p.b.ptr, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
@@ -231,10 +294,6 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream) {
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
-  int device = 0, sms = 0;
-  if (cudaGetDevice(&device) != cudaSuccess ||
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device) != cudaSuccess || sms < 1)
-    return status::error(status_code::runtime_error, "block_scale_gemm: cannot read the multiprocessor count");
   const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
   const int grid = static_cast<int>(tiles < sms ? tiles : sms);

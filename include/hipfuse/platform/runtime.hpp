@@ -90,6 +90,25 @@ inline status synchronize() {
 #endif
 }
 
+// Compute units / SMs of the current device (persistent kernels size their grid by it); the host
+// platform reports one.
+inline status multiprocessor_count(int& count) {
+  count = 1;
+#if defined(HIPFUSE_PLATFORM_HIP)
+  int device = 0;
+  if (status s = from_runtime(hipGetDevice(&device), "hipGetDevice"); !s.ok()) return s;
+  return from_runtime(hipDeviceGetAttribute(&count, hipDeviceAttributeMultiprocessorCount, device),
+                      "hipDeviceGetAttribute");
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  int device = 0;
+  if (status s = from_runtime(cudaGetDevice(&device), "cudaGetDevice"); !s.ok()) return s;
+  return from_runtime(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device),
+                      "cudaDeviceGetAttribute");
+#else
+  return status::success();
+#endif
+}
+
 // Can a kernel on the current device dereference p? Plain host memory cannot.
 inline bool is_device_accessible(const void* p) {
 #if defined(HIPFUSE_PLATFORM_HIP)
