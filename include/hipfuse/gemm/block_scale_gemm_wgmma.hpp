@@ -45,8 +45,14 @@ struct wgmma_shape {
   static constexpr int threads = 128 * (consumers + 1);
   static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
   static constexpr int stage_bytes = a_bytes + b_bytes;
+  // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
+  // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
+  static constexpr bool staged_store = BlockN >= 64;
+  static constexpr int c_box_cols = 64;
+  static constexpr int c_box_bytes = 64 * c_box_cols * 2;
+  static constexpr int c_bytes = staged_store ? consumers * (BlockN / c_box_cols) * c_box_bytes : 0;
   // + 1 KiB: dynamic shared memory is only 16-byte aligned; the swizzled tiles need 1024.
-  static constexpr int shared_bytes = stages * stage_bytes + 1024;
+  static constexpr int shared_bytes = stages * stage_bytes + c_bytes + 1024;
   static_assert(shared_bytes <= 227 * 1024, "the stages fit the 227 KiB a Hopper block can opt into");
   static_assert(a_bytes % 1024 == 0 && b_bytes % 1024 == 0, "every tile stays 1024-byte aligned");
   // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
@@ -74,6 +80,10 @@ struct ring_position {
   }
 };
 
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t pack_bf16x2(float lo, float hi) {
+  return static_cast<std::uint32_t>(to_bfloat16(lo).bits) | (static_cast<std::uint32_t>(to_bfloat16(hi).bits) << 16);
+}
+
 // The scales one consumer thread needs for one k block: its two rows' A scales and the tile's B.
 struct block_scales {
   float a0, a1, b;
@@ -99,7 +109,7 @@ struct block_scale_gemm_wgmma {
   };
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
-                                                    const Args& p) {
+                                                    const CUtensorMap* tma_c, bool tma_store, const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -109,6 +119,7 @@ struct block_scale_gemm_wgmma {
         (reinterpret_cast<std::uintptr_t>(dynamic_shared) + 1023) & ~std::uintptr_t{1023});
     auto a_tile = [&](int s) { return base + s * Shape::stage_bytes; };
     auto b_tile = [&](int s) { return base + s * Shape::stage_bytes + Shape::a_bytes; };
+    std::uint8_t* c_stage = base + Shape::stages * Shape::stage_bytes;
 
     const int tid = static_cast<int>(threadIdx.x);
     if (tid == 0) {
@@ -148,20 +159,18 @@ struct block_scale_gemm_wgmma {
 
     sm90::claim_registers<Shape::consumer_registers>();
     const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
-    // Two partial accumulators: k block kb's multiplies run on the tensor cores while this
-    // warpgroup promotes block kb-1 from the other one.
-    float partial0[acc_count], partial1[acc_count];
-#pragma unroll
-    for (int i = 0; i < acc_count; ++i) partial0[i] = 0.0f, partial1[i] = 0.0f;
     ring_position<Shape::stages> issue_at{}, release_at{};
 
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
       const consumer_rows rows{m0 + consumer * 64 + atom::c_coord(t, 0).row,
                                static_cast<std::int64_t>(n0 / scale_block) * kblocks};
-      float acc[acc_count];
+      // Two partial accumulators: k block kb's multiplies run on the tensor cores while this
+      // warpgroup promotes block kb-1 from the other one. Set here, not kept across tiles, so that
+      // they are not live (in registers) during the epilogue.
+      float acc[acc_count], partial0[acc_count], partial1[acc_count];
 #pragma unroll
-      for (int i = 0; i < acc_count; ++i) acc[i] = 0.0f;
+      for (int i = 0; i < acc_count; ++i) acc[i] = 0.0f, partial0[i] = 0.0f, partial1[i] = 0.0f;
 
       // Issue block kb into `part`: wait for its stage, four k steps, commit (no wait).
       auto issue = [&](float(&part)[acc_count], int kb, block_scales& sc) {
@@ -208,13 +217,59 @@ struct block_scale_gemm_wgmma {
         wgmma_wait<0>();
         promote(partial0, sc0);
       }
+      if constexpr (Shape::staged_store) {
+        if (tma_store) {
+          store_through_shared(p, acc, c_stage + consumer * (Shape::c_bytes / Shape::consumers), tma_c,
+                               m0 + consumer * 64, n0, t, consumer);
+          continue;
+        }
+      }
       epilogue(p, acc, m0 + consumer * 64, n0, t);
     }
+    if (t == 0) sm90::bulk_wait<0>();  // the last tile's stores, before the block's exit
 #else
-    (void)tma_a, (void)tma_b, (void)p;
+    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif
+  }
+
+  // The epilogue through shared memory: bf16(acc + bias) written into this warpgroup's swizzled
+  // 64 × 64 boxes (conflict-free: the 8 rows a store instruction covers land on 8 different 16-byte
+  // chunks), then one thread hands the boxes to the tensor store engine, which clips at M and N.
+  // The math goes on with the next tile while the store drains; the buffer is reused only after
+  // the engine has read it.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void store_through_shared(const Args& p, const float (&acc)[acc_count],
+                                                                     std::uint8_t* stage, const CUtensorMap* tma_c,
+                                                                     int row_base, int n0, int t, int consumer) {
+    if (t == 0) sm90::bulk_wait_read<0>();
+    sm90::named_barrier(1 + consumer, 128);
+    // 32-bit shared addresses: generic 64-bit pointers would double the registers of the
+    // addresses the compiler computes ahead of the stores.
+    const std::uint32_t stage_address = sm90::smem_address(stage);
+#pragma unroll
+    for (int i = 0; i < acc_count; i += 2) {
+      const row_col rc = atom::c_coord(t, i);
+      float v0 = acc[i], v1 = acc[i + 1];
+      if (p.bias != nullptr) {
+        const int col = n0 + rc.col;  // columns past N are clipped by the store; no bias read there
+        v0 += col < p.n ? to_float(p.bias[col]) : 0.0f;
+        v1 += col + 1 < p.n ? to_float(p.bias[col + 1]) : 0.0f;
+      }
+      const int box = rc.col / Shape::c_box_cols;
+      sm90::store_shared_u32(stage_address + box * Shape::c_box_bytes +
+                                 swizzled_offset(rc.row, (rc.col % Shape::c_box_cols) * 2),
+                             pack_bf16x2(v0, v1));
+    }
+    sm90::fence_proxy_async();
+    sm90::named_barrier(1 + consumer, 128);
+    if (t == 0) {
+#pragma unroll
+      for (int box = 0; box < Shape::block_n / Shape::c_box_cols; ++box)
+        if (n0 + box * Shape::c_box_cols < p.n)
+          sm90::tma_store_2d(tma_c, stage + box * Shape::c_box_bytes, n0 + box * Shape::c_box_cols, row_base);
+      sm90::bulk_commit();
+    }
   }
 
   // bf16(acc + bias), one rounding; register pairs (i, i+1) are adjacent columns of one row.
@@ -248,16 +303,16 @@ struct block_scale_gemm_wgmma {
 template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
-                                  const Args args) {
-  kernel_body<arch::sm90>([&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, args); });
+                                  const __grid_constant__ CUtensorMap tma_c, bool tma_store, const Args args) {
+  kernel_body<arch::sm90>([&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, tma_store, args); });
 }
 
 // The configurations, picked per problem by wgmma_config below. Large: two consumer warpgroups
-// on 128×128 tiles, six 32 KiB stages. When 128×128 tiles would leave SMs idle (M <= 128 or few
+// on 128×128 tiles, six 32 KiB stages and 32 KiB for the epilogue. When 128×128 tiles would leave SMs idle (M <= 128 or few
 // columns), narrower tiles make more of them, and the deeper rings keep more of the weight stream
 // in flight per SM: that regime is bound by memory, not by the tensor cores.
 using wgmma_shape_128x128 = wgmma_shape<128, 128, 6>;
-using wgmma_shape_128x64 = wgmma_shape<128, 64, 9>;
+using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 13>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17>;
 
@@ -287,17 +342,23 @@ bool wgmma_code_present() {
 
 template <class Shape, class Args>
 status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, int sms) {
-  CUtensorMap tma_a{}, tma_b{};
-  if (status s = sm90::make_tma_2d_u8(tma_a, p.a, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
-  if (status s = sm90::make_tma_2d_u8(tma_b, p.b.ptr, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
+  CUtensorMap tma_a{}, tma_b{}, tma_c{};
+  if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
+  if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
     return s;
+  // The tensor store needs a 16-byte-aligned C with 16-byte row pitch; else threads store directly.
+  const bool tma_store = Shape::staged_store && reinterpret_cast<std::uintptr_t>(p.c) % 16 == 0 && p.ldc % 8 == 0;
+  if (tma_store) {
+    if (status s = sm90::make_tma_2d(tma_c, p.c, 2, p.m, p.n, p.ldc, 64, Shape::c_box_cols); !s.ok()) return s;
+  }
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
   const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
   const int grid = static_cast<int>(tiles < sms ? tiles : sms);
-  return platform::launch(kernel, {grid, 1}, Shape::threads, Shape::shared_bytes, stream, tma_a, tma_b, p);
+  return platform::launch(kernel, {grid, 1}, Shape::threads, Shape::shared_bytes, stream, tma_a, tma_b, tma_c,
+                          tma_store, p);
 }
 
 }  // namespace gemm

@@ -1,7 +1,8 @@
 // NVIDIA Hopper data-movement atoms for the wgmma backend: shared-memory mbarriers and the bulk
 // tensor copy (TMA) of 2-D fp8 tiles with the 128-byte swizzle of swizzle.hpp.
-//   device: mbarrier_init / arrive / arrive_expect_tx / wait, tma_load_2d (completes on an mbarrier)
-//   host:   make_tma_2d_u8(...) encodes a CUtensorMap for a row-major [rows, cols] byte matrix
+//   device: mbarrier_init / arrive / arrive_expect_tx / wait, tma_load_2d (completes on an mbarrier),
+//           tma_store_2d with bulk-group waits, named barriers
+//   host:   make_tma_2d(...) encodes a CUtensorMap for a row-major 2-D matrix
 // Only meaningful when compiling with nvcc for sm_90(a); elsewhere the header is empty.
 #pragma once
 #include "../config.hpp"
@@ -91,6 +92,56 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_load_2d(const CUtensorMap* map, std:
 #endif
 }
 
+// Copies the box at (col, row) of the tensor map from shared memory at src to global memory;
+// elements outside the tensor are not written. Completion is tracked per thread in bulk groups.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_store_2d(const CUtensorMap* map, const void* src, int col, int row) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("cp.async.bulk.tensor.2d.global.shared::cta.bulk_group [%0, {%1, %2}], [%3];\n" ::"l"(
+                   reinterpret_cast<std::uint64_t>(map)),
+               "r"(col), "r"(row), "r"(smem_address(src))
+               : "memory");
+#else
+  (void)map, (void)src, (void)col, (void)row;
+  platform::trap("the tensor copy engine needs sm_90 or later");
+#endif
+}
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void bulk_commit() {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("cp.async.bulk.commit_group;\n" ::: "memory");
+#endif
+}
+// Waits until at most Pending of this thread's bulk groups still read their shared memory.
+template <int Pending>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void bulk_wait_read() {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("cp.async.bulk.wait_group.read %0;\n" ::"n"(Pending) : "memory");
+#endif
+}
+// Waits until at most Pending of this thread's bulk groups are incomplete.
+template <int Pending>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void bulk_wait() {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("cp.async.bulk.wait_group %0;\n" ::"n"(Pending) : "memory");
+#endif
+}
+
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_shared_u32(std::uint32_t address, std::uint32_t value) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(address), "r"(value) : "memory");
+#else
+  (void)address, (void)value;
+#endif
+}
+
+// Barrier `id` (1..15; 0 is __syncthreads) over `threads` threads, e.g. one warpgroup.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void named_barrier(int id, int threads) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+#else
+  (void)id, (void)threads;
+#endif
+}
+
 // Orders this thread's ordinary shared-memory stores before later reads by the async proxy (wgmma
 // operands, tensor copies out of shared memory); a barrier must follow.
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void fence_proxy_async() {
@@ -145,18 +196,20 @@ inline status tensor_map_encoder(tensor_map_encode_fn& fn) {
   return status::success();
 }
 
-// A row-major [rows, cols] byte matrix with row stride ld (bytes, a multiple of 16), read in boxes
-// of box_rows × box_cols (box_cols · 1 byte <= 128 for the 128-byte swizzle).
-inline status make_tma_2d_u8(CUtensorMap& map, const void* base, std::int64_t rows, std::int64_t cols, std::int64_t ld,
-                             int box_rows, int box_cols) {
+// A row-major [rows, cols] matrix of `element_bytes`-byte elements (1: fp8 as bytes, 2: bf16) with
+// row stride ld elements (ld · element_bytes a multiple of 16), read or written in boxes of
+// box_rows × box_cols (box_cols · element_bytes <= 128 for the 128-byte swizzle).
+inline status make_tma_2d(CUtensorMap& map, const void* base, int element_bytes, std::int64_t rows, std::int64_t cols,
+                          std::int64_t ld, int box_rows, int box_cols) {
   tensor_map_encode_fn encode = nullptr;
   if (status s = tensor_map_encoder(encode); !s.ok()) return s;
   const cuuint64_t dims[2] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows)};
-  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld * element_bytes)};
   const cuuint32_t box[2] = {static_cast<cuuint32_t>(box_cols), static_cast<cuuint32_t>(box_rows)};
   const cuuint32_t element_strides[2] = {1, 1};
-  const CUresult r = encode(&map, CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, const_cast<void*>(base), dims, strides, box,
-                            element_strides, CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+  const CUtensorMapDataType type = element_bytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8;
+  const CUresult r = encode(&map, type, 2, const_cast<void*>(base), dims, strides, box, element_strides,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
                             CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     return status::error(status_code::runtime_error,
