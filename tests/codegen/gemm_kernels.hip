@@ -31,6 +31,7 @@ template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950, t
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_ue8m0, false>(args950_ue8m0);
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_ue8m0, true>(args950_ue8m0);
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_pre, false>(args950_pre);
+template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_pre, true>(args950_pre);
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_pre_ue8m0, false>(args950_pre_ue8m0);
 template __global__ void hipfuse::gemm::preshuffle_b_kernel<p942, hipfuse::float8_e4m3fnuz>(
     hipfuse::gemm::preshuffle_b_args<hipfuse::float8_e4m3fnuz>);

@@ -213,6 +213,13 @@ TEST_CASE("gfx950 preshuffled B bypasses LDS: the matrix unit bounds the 128x128
     CHECK(k.scratch_bytes == 0);
     CHECK(k.vgpr + k.agpr <= 512);
   }
+  // Small M (16x64 block, 4 waves of 16x16, one 16x16x128 step per 128-k block): the same path.
+  const isa::kernel small = pick("gfx950", true, "b_preshuffled", false);
+  const census c = main_loop_census(small);
+  CHECK(small.lds_bytes == 2 * 16 * block_k);
+  CHECK(c.lds_read_bytes == 16 * block_k / lanes);
+  CHECK(c.global_loads_x4 == 1 + 16 * block_k / lanes / 16);  // A: 128 chunks over 256 threads, one each
+  CHECK(c.wait_slack >= 0);
 }
 
 TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]") {
@@ -236,6 +243,7 @@ TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]"
       {"128x128 preshuffled B (B not in LDS)", "gfx950", false, "b_preshuffled", false},
       {"128x128 preshuffled B UE8M0 (B not in LDS)", "gfx950", false, "b_preshuffled", true},
       {"16x64 small M", "gfx950", true, "b_standard", false},
+      {"16x64 small M preshuffled B (B not in LDS)", "gfx950", true, "b_preshuffled", false},
       {"16x64 small M UE8M0", "gfx950", true, "b_standard", true},
   };
   for (const row& r : rows) {

@@ -72,14 +72,14 @@ struct tile_config<arch::gfx942, backend::mfma_fp8, Fp8, SmallM> {
 template <class Fp8, bool SmallM>
 struct tile_config<arch::gfx950, backend::mfma_f8f6f4, Fp8, SmallM> {
   static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the gfx950 f8f6f4 MFMA is used with OCP e4m3 operands");
-  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x128_f8f6f4, 16, 64, 1, 4>,
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x128_f8f6f4, 16, 64, 1, 4, 1, true>,
                                    tile_shape<atom_mfma_32x32x64_f8f6f4, 128, 128, 2, 2, 1, true>>;
 };
 
 template <class Fp8, bool SmallM>
 struct tile_config<arch::gfx950, backend::mfma_scaled, Fp8, SmallM> {
   static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the gfx950 f8f6f4 MFMA is used with OCP e4m3 operands");
-  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_scale_16x16x128_f8f6f4, 16, 64, 1, 4>,
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_scale_16x16x128_f8f6f4, 16, 64, 1, 4, 1, true>,
                                    tile_shape<atom_mfma_scale_32x32x64_f8f6f4, 128, 128, 2, 2, 1, true>>;
 };
 

@@ -233,22 +233,17 @@ struct block_scale_gemm_pipeline {
     const auto* b_bytes = reinterpret_cast<const std::uint8_t*>(p.b.ptr);
 HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < a_per_thread; ++j) {
-      const int i = tid + j * threads;
+      // Threads past the last chunk load it again (store() skips them): no conditional load.
+      const int i = clamp_row(tid + j * threads, a_chunks);
       const int row = clamp_row(m0 + i / 8, p.m), k = kb * scale_block + (i % 8) * 16;
-      s.a[j] = chunk{};
-      if (a_chunks % threads == 0 || i < a_chunks) {
-        s.a[j] = chunk::load(reinterpret_cast<const std::uint32_t*>(a_bytes + row * p.lda + k));
-      }
+      s.a[j] = chunk::load(reinterpret_cast<const std::uint32_t*>(a_bytes + row * p.lda + k));
     }
 HIPFUSE_GEMM_UNROLL
     for (int j = 0; j < b_per_thread; ++j) {
-      const int i = tid + j * threads;
+      const int i = clamp_row(tid + j * threads, b_chunks);
       const int row = clamp_row(n0 + b_layout::chunk_row(i), p.n), k = kb * scale_block + b_layout::chunk_k16(i) * 16;
-      s.b[j] = chunk{};
-      if (b_chunks % threads == 0 || i < b_chunks) {
-        s.b[j] = chunk::load(
-            reinterpret_cast<const std::uint32_t*>(b_bytes + b_layout::chunk_offset(row, k, p.b.ld, p.k)));
-      }
+      s.b[j] = chunk::load(
+          reinterpret_cast<const std::uint32_t*>(b_bytes + b_layout::chunk_offset(row, k, p.b.ld, p.k)));
     }
     const int lane = tid % atom::lanes;
     const int warp_row0 = ((tid / atom::lanes) % Shape::warps_mn / Shape::warps_n) * Shape::warp_m;
