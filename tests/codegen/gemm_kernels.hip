@@ -18,6 +18,7 @@ using args942_pre = block_scale_gemm_args<float8_e4m3fnuz, scale_row_major, floa
 using args950 = block_scale_gemm_args<float8_e4m3fn, scale_col_major, float, b_standard, float>;
 using args950_ue8m0 = block_scale_gemm_args<float8_e4m3fn, scale_col_major, ue8m0, b_standard, ue8m0>;
 using args950_pre = block_scale_gemm_args<float8_e4m3fn, scale_row_major, float, b_preshuffled, float>;
+using args950_pre_ue8m0 = block_scale_gemm_args<float8_e4m3fn, scale_col_major, ue8m0, b_preshuffled, ue8m0>;
 
 }  // namespace hipfuse_codegen
 
@@ -30,6 +31,8 @@ template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950, t
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_ue8m0, false>(args950_ue8m0);
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_ue8m0, true>(args950_ue8m0);
 template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_pre, false>(args950_pre);
+template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_pre, true>(args950_pre);
+template __global__ void hipfuse::gemm::block_scale_gemm_kernel<p950, args950_pre_ue8m0, false>(args950_pre_ue8m0);
 template __global__ void hipfuse::gemm::preshuffle_b_kernel<p942, hipfuse::float8_e4m3fnuz>(
     hipfuse::gemm::preshuffle_b_args<hipfuse::float8_e4m3fnuz>);
 template __global__ void hipfuse::gemm::preshuffle_b_kernel<p950, hipfuse::float8_e4m3fn>(

@@ -3,19 +3,27 @@
 // iteration = one 128-k block) prints the matrix instructions, loads, LDS traffic and waits per
 // block together with a projection of which unit bounds it (docs/perf.md keeps the output).
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include "isa.hpp"
 
 namespace {
 const std::string dir = HIPFUSE_ASM_DIR;
 
 struct census {
-  int mfma = 0, global_loads = 0, scalar_loads = 0, lds_reads = 0, lds_writes = 0, lds_permutes = 0, waits = 0,
-      barriers = 0, instructions = 0;
+  int mfma = 0, global_loads = 0, global_loads_x4 = 0, scalar_loads = 0, lds_reads = 0, lds_writes = 0,
+      lds_permutes = 0, waits = 0, barriers = 0, instructions = 0;
   int lds_read_bytes = 0, lds_write_bytes = 0;
+  // Over the waits s_waitcnt vmcnt(n) before the block's last matrix instruction: the smallest
+  // n − (vector-memory loads issued earlier in the same iteration). Negative: the matrix work of
+  // this block waits for a load issued in this iteration, i.e. for data not fetched a block
+  // ahead. (Large: no such wait.)
+  int wait_slack = 1 << 20;
+  int loads_so_far = 0, pending_slack = 1 << 20;  // bookkeeping
 };
 
 int access_bytes(const std::string& op) {
@@ -59,8 +67,16 @@ census main_loop_census(const isa::kernel& k) {
     std::string op;
     words >> op;
     ++c.instructions;
-    if (op.rfind("v_mfma", 0) == 0) ++c.mfma;
-    if (op.rfind("global_load", 0) == 0 || op.rfind("buffer_load", 0) == 0) ++c.global_loads;
+    if (op.rfind("v_mfma", 0) == 0) {
+      ++c.mfma;
+      // Waits up to here precede a matrix instruction of this block.
+      c.wait_slack = std::min(c.wait_slack, c.pending_slack);
+    }
+    std::smatch v;
+    if (op == "s_waitcnt" && std::regex_search(line, v, std::regex(R"(vmcnt\((\d+)\))")))
+      c.pending_slack = std::min(c.pending_slack, std::stoi(v[1]) - c.loads_so_far);
+    if (op.rfind("global_load", 0) == 0 || op.rfind("buffer_load", 0) == 0) ++c.global_loads, ++c.loads_so_far;
+    if (op == "global_load_dwordx4" || op == "buffer_load_dwordx4") ++c.global_loads_x4;
     if (op.rfind("s_load", 0) == 0 || op.rfind("s_buffer_load", 0) == 0) ++c.scalar_loads;
     if (op.rfind("ds_read", 0) == 0) ++c.lds_reads, c.lds_read_bytes += access_bytes(op);
     if (op.rfind("ds_write", 0) == 0) ++c.lds_writes, c.lds_write_bytes += access_bytes(op);
@@ -105,13 +121,19 @@ int mfma_cycles(const std::string& arch, const isa::kernel& k) {
   return macs / macs_per_clock;
 }
 
+// Per CU and 128-k block of one workgroup: the matrix unit does waves × mfma × cycles over 4
+// SIMDs; LDS moves waves × 64 lanes × bytes at 128 B/clk (rocprofiler-compute's LDS peak for
+// gfx942 and gfx950 alike).
+double matrix_clk(const std::string& arch, const isa::kernel& k, const census& c) {
+  return static_cast<double>(k.max_workgroup / 64) * c.mfma * mfma_cycles(arch, k) / 4.0;
+}
+double lds_clk(const isa::kernel& k, const census& c) {
+  return static_cast<double>(k.max_workgroup / 64) * 64.0 *
+         (c.lds_read_bytes + c.lds_write_bytes + 4.0 * c.lds_permutes) / 128.0;
+}
+
 void report(const std::string& label, const std::string& arch, const isa::kernel& k, const census& c) {
-  const int waves = k.max_workgroup / 64;
-  // Per CU and 128-k block, with one workgroup resident (LDS-limited): the matrix unit does
-  // waves × mfma × cycles over 4 SIMDs; LDS moves waves × 64 lanes × bytes at 128 B/clk.
-  const double matrix = static_cast<double>(waves) * c.mfma * mfma_cycles(arch, k) / 4.0;
-  const double lds =
-      static_cast<double>(waves) * 64.0 * (c.lds_read_bytes + c.lds_write_bytes + 4.0 * c.lds_permutes) / 128.0;
+  const double matrix = matrix_clk(arch, k, c), lds = lds_clk(k, c);
   std::cout << "| " << label << " | " << arch << " | " << k.vgpr << " | " << k.agpr << " | " << k.sgpr << " | "
             << k.lds_bytes << " | " << k.scratch_bytes << " | " << k.waves_per_simd() << " | " << c.mfma << " | "
             << c.global_loads << " | " << c.scalar_loads << " | " << c.lds_reads << " (" << c.lds_read_bytes
@@ -153,7 +175,9 @@ TEST_CASE("gfx950 GEMM kernels use f8f6f4 MFMA, the scaled MFMA with UE8M0 scale
   CHECK(small.contains("v_mfma_f32_16x16x128_f8f6f4"));
   CHECK(scaled.contains("v_mfma_scale_f32_32x32x64_f8f6f4"));
   CHECK(scaled_small.contains("v_mfma_scale_f32_16x16x128_f8f6f4"));
-  for (const isa::kernel* k : {&big, &small, &scaled, &scaled_small, &pre}) {
+  const isa::kernel pre_scaled = pick("gfx950", false, "b_preshuffled", true);
+  CHECK(pre_scaled.contains("v_mfma_scale_f32_32x32x64_f8f6f4"));
+  for (const isa::kernel* k : {&big, &small, &scaled, &scaled_small, &pre, &pre_scaled}) {
     INFO(k->name);
     CHECK(k->scratch_bytes == 0);
     CHECK(k->lds_bytes <= 160 * 1024);
@@ -165,6 +189,37 @@ TEST_CASE("gfx950 GEMM kernels use f8f6f4 MFMA, the scaled MFMA with UE8M0 scale
   CHECK(main_loop_census(scaled).mfma == 8);
   // The hardware-scaled path has no fp32 promotion: fewer VALU instructions per block.
   CHECK(main_loop_census(scaled).instructions < main_loop_census(big).instructions);
+}
+
+TEST_CASE("gfx950 preshuffled B bypasses LDS: the matrix unit bounds the 128x128 loop", "[gemm][codegen]") {
+  // The design: a 128x128 block tile, 4 waves of 64x64, 128-k blocks; A (128 rows x 128 bytes)
+  // staged in LDS twice (double buffering), B's fragments loaded by each wave from global memory.
+  constexpr int threads = 256, block_m = 128, block_k = 128, warp_m = 64, warp_n = 64, lanes = 64;
+  constexpr int a_tile = block_m * block_k;
+  for (const bool ue8m0 : {false, true}) {
+    const isa::kernel k = pick("gfx950", false, "b_preshuffled", ue8m0);
+    INFO(k.name);
+    const census c = main_loop_census(k);
+    CHECK(k.lds_bytes == 2 * a_tile);               // no B tile in LDS
+    CHECK(c.lds_write_bytes == a_tile / threads);   // per lane: A's chunks only (no ds_write for B)
+    CHECK(c.lds_read_bytes == warp_m * block_k / lanes);  // per lane: the wave's A rows only
+    CHECK(c.global_loads_x4 == a_tile / threads / 16 + warp_n * block_k / lanes / 16);  // A chunks + B fragments
+    CHECK(k.contains("global_load_dwordx4"));
+    CHECK_FALSE(k.contains("global_load_dwordx2"));  // B fragments as whole 16-byte loads
+    CHECK(matrix_clk("gfx950", k, c) > lds_clk(k, c));
+    // B's fragments come one block ahead: waiting for them never waits for a load issued in the
+    // same iteration (the next block's A chunks and B fragments).
+    CHECK(c.wait_slack >= 0);
+    CHECK(k.scratch_bytes == 0);
+    CHECK(k.vgpr + k.agpr <= 512);
+  }
+  // Small M (16x64 block, 4 waves of 16x16, one 16x16x128 step per 128-k block): the same path.
+  const isa::kernel small = pick("gfx950", true, "b_preshuffled", false);
+  const census c = main_loop_census(small);
+  CHECK(small.lds_bytes == 2 * 16 * block_k);
+  CHECK(c.lds_read_bytes == 16 * block_k / lanes);
+  CHECK(c.global_loads_x4 == 1 + 16 * block_k / lanes / 16);  // A: 128 chunks over 256 threads, one each
+  CHECK(c.wait_slack >= 0);
 }
 
 TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]") {
@@ -185,8 +240,10 @@ TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]"
       {"16x16 small M (4-way k split)", "gfx942", true, "b_standard", false},
       {"128x128 fp32 scales", "gfx950", false, "b_standard", false},
       {"128x128 UE8M0 (scaled MFMA)", "gfx950", false, "b_standard", true},
-      {"128x128 preshuffled B", "gfx950", false, "b_preshuffled", false},
+      {"128x128 preshuffled B (B not in LDS)", "gfx950", false, "b_preshuffled", false},
+      {"128x128 preshuffled B UE8M0 (B not in LDS)", "gfx950", false, "b_preshuffled", true},
       {"16x64 small M", "gfx950", true, "b_standard", false},
+      {"16x64 small M preshuffled B (B not in LDS)", "gfx950", true, "b_preshuffled", false},
       {"16x64 small M UE8M0", "gfx950", true, "b_standard", true},
   };
   for (const row& r : rows) {
@@ -194,11 +251,20 @@ TEST_CASE("GEMM resource report and main-loop census", "[gemm][codegen][report]"
     report(r.label, r.arch, k, main_loop_census(k));
   }
   // gfx942, 128x128 tile: the matrix unit, not LDS, bounds a 128-k block (static projection).
+  for (const char* b : {"b_standard", "b_preshuffled"}) {
+    const isa::kernel k942 = pick("gfx942", false, b, false);
+    CHECK(matrix_clk("gfx942", k942, main_loop_census(k942)) > lds_clk(k942, main_loop_census(k942)));
+  }
+  // Every 128x128 loop multiplies data fetched a block ahead (see wait_slack).
+  for (const auto& [arch, b, ue8m0] : {std::tuple{"gfx942", "b_standard", false}, {"gfx942", "b_preshuffled", false},
+                                       {"gfx950", "b_standard", false}, {"gfx950", "b_standard", true},
+                                       {"gfx950", "b_preshuffled", false}, {"gfx950", "b_preshuffled", true}}) {
+    const isa::kernel k128 = pick(arch, false, b, ue8m0);
+    INFO(k128.name);
+    CHECK(main_loop_census(k128).wait_slack >= 0);
+  }
   const isa::kernel k = pick("gfx942", false, "b_standard", false);
   const census c = main_loop_census(k);
-  const double matrix = 4.0 * c.mfma * mfma_cycles("gfx942", k) / 4.0;
-  const double lds = 4.0 * 64.0 * (c.lds_read_bytes + c.lds_write_bytes) / 128.0;
-  CHECK(matrix > lds);
   // The promotion's row scales need no lane exchange (B·Aᵀ: one row of C per lane).
   CHECK(c.lds_permutes == 0);
 }

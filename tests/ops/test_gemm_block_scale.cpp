@@ -267,7 +267,19 @@ TEST_CASE("block-scale GEMM, UE8M0 scales", "[gemm]") {
 }
 
 TEST_CASE("block-scale GEMM, preshuffled B", "[gemm]") {
+#if defined(HIPFUSE_PLATFORM_HOST)
+  // The host's 32x32 tile loads preshuffled B straight into the fragments (the gfx950 main loop's
+  // path) and its small-M tile through shared memory: both run below.
+  using pre = block_scale_gemm_args<default_fp8, scale_row_major, float, b_preshuffled, float>;
+  using std_b = block_scale_gemm_args<default_fp8, scale_row_major, float, b_standard, float>;
+  STATIC_REQUIRE(block_scale_gemm_tile<policy<arch::host>, pre>::pipeline::b_direct);
+  STATIC_REQUIRE_FALSE(block_scale_gemm_tile<policy<arch::host>, pre, true>::pipeline::b_direct);
+  STATIC_REQUIRE_FALSE(block_scale_gemm_tile<policy<arch::host>, std_b>::pipeline::b_direct);
+#endif
   run_shapes<default_fp8, scale_row_major, float, b_preshuffled, float>(small_nk16, {1, 7, 129}, {});
+  // Three 128-k blocks (B fragments prefetched across two block boundaries), a 16-row N tail
+  // and partial M tiles.
+  run_shapes<default_fp8, scale_col_major, float, b_preshuffled, float>({{48, 384}}, {17, 33}, {});
   options o;
   o.bias = true;
   run_shapes<default_fp8, scale_col_major, ue8m0, b_preshuffled, ue8m0>({{208, 256}}, {19}, o);

@@ -29,7 +29,7 @@ struct block_scale_gemm_tile {
                          ue8m0, float>;
   using shape = tile_shape_for<Policy, scale_for_backend, SmallM>;
   using pipeline = block_scale_gemm_pipeline<shape, Args>;
-  using shared_storage = shared_tiles<shape>;
+  using shared_storage = typename pipeline::shared_storage;
   static constexpr int threads = shape::threads;
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const Args& args, shared_storage& shared, int tile_m, int tile_n) {

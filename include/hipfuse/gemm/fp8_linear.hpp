@@ -9,6 +9,9 @@
 //   a.x_q = workspace_fp8;                        // [M, K] bytes
 //   a.x_scale = workspace_scales;                 // a.scale_elements() elements of the A-scale layout
 //   status s = gemm::fp8_linear(a, stream);
+//
+// On gfx950 preshuffle the weight once (preshuffle.hpp) and pass BLayout = b_preshuffled: the GEMM
+// then loads B straight into registers and only A goes through LDS (docs/gemm.md, AMD code).
 #pragma once
 #include <cstdint>
 #include "../quant/group_quant_launch.hpp"

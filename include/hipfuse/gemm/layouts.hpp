@@ -45,6 +45,9 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint8_t scale_code(const scale_view
 struct b_standard {
   static constexpr const char* name = "standard [N, K]";
   static constexpr int row_group = 1;
+  // Fragment loads straight from global memory would touch a 128-byte line per row (16 bytes
+  // used per load): this layout goes through shared memory.
+  static constexpr bool direct_fragments = false;
   // Byte offset of the 16 bytes B[n][k .. k+15] (k a multiple of 16).
   HIPFUSE_HOST_DEVICE static constexpr std::int64_t chunk_offset(int n, int k, std::int64_t ld, int /*K*/) {
     return n * ld + k;
@@ -58,6 +61,9 @@ struct b_standard {
 struct b_preshuffled {
   static constexpr const char* name = "preshuffled (16,16)";
   static constexpr int row_group = 16;
+  // 16-byte fragment loads of 16 consecutive rows at one k read 256 contiguous bytes, so a tile
+  // may load its B fragments straight into registers (tile_shape's BDirect).
+  static constexpr bool direct_fragments = true;
   HIPFUSE_HOST_DEVICE static constexpr std::int64_t chunk_offset(int n, int k, std::int64_t /*ld*/, int K) {
     return static_cast<std::int64_t>(n / 16) * 16 * K + (k / 32) * 512 + ((k / 16) % 2) * 256 + (n % 16) * 16;
   }

@@ -17,9 +17,13 @@ inline constexpr int scale_block = 128;
 
 // WarpsK > 1 splits each 128-k block's atom steps over that many warp groups, which add their
 // results at the end (the small-M tiles: many narrow blocks, each still with several warps).
-template <class Atom, int BlockM, int BlockN, int WarpsM, int WarpsN, int WarpsK = 1>
+// BDirect: when B is preshuffled (each lane's B fragment is whole 16-byte runs of global memory,
+// 16 rows of a run contiguous), B goes from global memory straight into the operand registers
+// instead of through shared memory: shared-memory traffic per 128-k block then is A's alone.
+template <class Atom, int BlockM, int BlockN, int WarpsM, int WarpsN, int WarpsK = 1, bool BDirect = false>
 struct tile_shape {
   using atom = Atom;
+  static constexpr bool b_direct = BDirect;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block;
   static constexpr int warps_m = WarpsM, warps_n = WarpsN, warps_k = WarpsK;
   static constexpr int warps_mn = WarpsM * WarpsN, warps = warps_mn * WarpsK;
@@ -29,7 +33,6 @@ struct tile_shape {
   static constexpr int k_steps = block_k / Atom::k;
   static constexpr int stages = 2;  // shared-memory double buffering
   static constexpr int a_tile_bytes = BlockM * block_k, b_tile_bytes = BlockN * block_k;
-  static constexpr int shared_bytes = stages * (a_tile_bytes + b_tile_bytes);
 
   static_assert(BlockM % WarpsM == 0 && BlockN % WarpsN == 0, "warps must split the block tile evenly");
   static_assert(warp_m % Atom::m == 0 && warp_n % Atom::n == 0, "a warp tile is a whole number of atoms");
@@ -46,10 +49,12 @@ struct tile_config {
                 "no GEMM tile configuration for this (arch, backend): reference_matmul runs only on arch::host");
 };
 
+// The host tiles cover both B paths: preshuffled B goes through shared memory in the small-M tile
+// and straight from memory into the fragments in the other (the gfx950 main loop's path).
 template <class Fp8, bool SmallM>
 struct tile_config<arch::host, backend::reference_matmul, Fp8, SmallM> {
   using shape = std::conditional_t<SmallM, tile_shape<atom_host<Fp8>, 16, 16, 1, 1>,
-                                   tile_shape<atom_host<Fp8>, 32, 32, 1, 1>>;
+                                   tile_shape<atom_host<Fp8>, 32, 32, 1, 1, 1, true>>;
 };
 
 template <class Fp8, bool SmallM>
@@ -61,18 +66,21 @@ struct tile_config<arch::gfx942, backend::mfma_fp8, Fp8, SmallM> {
                                    tile_shape<atom_mfma_32x32x16_fp8, 128, 128, 2, 2>>;
 };
 
+// gfx950: with A and B both read from LDS, a 128-k block of the 128x128 tile moves 48 KiB through
+// LDS (768 clk at 128 B/clk) against 512 clk of matrix work; preshuffled B read straight from
+// global memory (each lane's 32-byte fragment is two 16-byte loads) leaves A's 24 KiB (384 clk).
 template <class Fp8, bool SmallM>
 struct tile_config<arch::gfx950, backend::mfma_f8f6f4, Fp8, SmallM> {
   static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the gfx950 f8f6f4 MFMA is used with OCP e4m3 operands");
-  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x128_f8f6f4, 16, 64, 1, 4>,
-                                   tile_shape<atom_mfma_32x32x64_f8f6f4, 128, 128, 2, 2>>;
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_16x16x128_f8f6f4, 16, 64, 1, 4, 1, true>,
+                                   tile_shape<atom_mfma_32x32x64_f8f6f4, 128, 128, 2, 2, 1, true>>;
 };
 
 template <class Fp8, bool SmallM>
 struct tile_config<arch::gfx950, backend::mfma_scaled, Fp8, SmallM> {
   static_assert(std::is_same_v<Fp8, float8_e4m3fn>, "the gfx950 f8f6f4 MFMA is used with OCP e4m3 operands");
-  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_scale_16x16x128_f8f6f4, 16, 64, 1, 4>,
-                                   tile_shape<atom_mfma_scale_32x32x64_f8f6f4, 128, 128, 2, 2>>;
+  using shape = std::conditional_t<SmallM, tile_shape<atom_mfma_scale_16x16x128_f8f6f4, 16, 64, 1, 4, 1, true>,
+                                   tile_shape<atom_mfma_scale_32x32x64_f8f6f4, 128, 128, 2, 2, 1, true>>;
 };
 
 template <class Arch, class Fp8, bool SmallM>
