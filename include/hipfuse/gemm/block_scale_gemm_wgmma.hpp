@@ -33,13 +33,9 @@
 namespace hipfuse {
 namespace gemm {
 
-// BlockM = 64 · consumer warpgroups; BlockN = the wgmma n; Stages shared-memory slabs; Cluster
-// blocks (1 or 2) that work on vertically adjacent tiles and share each B slab: each copies half of
-// it from L2 and multicasts it to both, so a block pulls 3/4 of the bytes per k block.
-template <int BlockM, int BlockN, int Stages, int Cluster = 1>
+// BlockM = 64 · consumer warpgroups; BlockN = the wgmma n; Stages shared-memory slabs.
+template <int BlockM, int BlockN, int Stages>
 struct wgmma_shape {
-  static_assert(Cluster == 1 || Cluster == 2, "clusters of one or two blocks");
-  static constexpr int cluster = Cluster;
   static_assert(BlockM == 64 || BlockM == 128, "one or two consumer warpgroups of 64 rows");
   static_assert(BlockN == 32 || BlockN == 64 || BlockN == 128, "block_n is a wgmma n with a wrapper (32, 64, 128)");
   static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
@@ -66,19 +62,13 @@ struct wgmma_shape {
   static_assert(128 * producer_registers + 128 * consumers * consumer_registers <= 65536, "register file");
 };
 
-// The tile walk shared by producer and consumers. A unit of work is one tile per block of a
-// cluster: unit u covers row tiles (u % units_m)·cluster + rank and column tile u / units_m, so
-// blocks running together share B's rows (the weights, the larger operand for tall shapes) in L2
-// and sweep A. Cluster c takes units c, c + clusters, ... (a block past M in the last unit still
-// copies its half of B for its partner; its stores are clipped).
+// The tile walk shared by producer and consumers: tile t covers rows (t % tiles_m)·BlockM and
+// columns (t / tiles_m)·BlockN, so blocks running together share B's rows (the weights, the
+// larger operand for tall shapes) in L2 and sweep A.
 struct wgmma_tile_walk {
-  int units_m, units, cluster, rank;
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int m0(int u, int block_m) const {
-    return ((u % units_m) * cluster + rank) * block_m;
-  }
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int n0(int u, int block_n) const { return (u / units_m) * block_n; }
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int first() const { return static_cast<int>(blockIdx.x) / cluster; }
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int stride() const { return static_cast<int>(gridDim.x) / cluster; }
+  int tiles_m, tiles;
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int m0(int t, int block_m) const { return (t % tiles_m) * block_m; }
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int n0(int t, int block_n) const { return (t / tiles_m) * block_n; }
 };
 
 // A position in the ring of stages: the stage and the parity of its current mbarrier phase.
@@ -132,81 +122,47 @@ struct block_scale_gemm_wgmma {
     std::uint8_t* c_stage = base + Shape::stages * Shape::stage_bytes;
 
     const int tid = static_cast<int>(threadIdx.x);
-    constexpr int cluster = Shape::cluster;
-    const int rank = cluster > 1 ? sm90::cluster_rank() : 0;
     if (tid == 0) {
       sm90::prefetch_tma_descriptor(tma_a);
       sm90::prefetch_tma_descriptor(tma_b);
       for (int s = 0; s < Shape::stages; ++s) {
         sm90::mbarrier_init(&full[s], 1);
-        // One arrival per consumer warp of every block whose producer writes this stage.
-        sm90::mbarrier_init(&empty[s], cluster * Shape::consumers * 4);
+        sm90::mbarrier_init(&empty[s], Shape::consumers * 4);  // one arrival per consumer warp
       }
       sm90::fence_barrier_init();
     }
-    if constexpr (cluster > 1) {
-      sm90::cluster_sync();  // the partner's barriers exist before anything multicasts to them
-    } else {
-      __syncthreads();
-    }
+    __syncthreads();
 
     const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
     const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
-    const int units_m = (tiles_m + cluster - 1) / cluster;
-    const wgmma_tile_walk walk{units_m, units_m * tiles_n, cluster, rank};
+    const wgmma_tile_walk walk{tiles_m, tiles_m * tiles_n};
     const int kblocks = p.k / scale_block;
     const int warpgroup = tid / 128;
 
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        constexpr int b_part_rows = Shape::block_n / cluster;
         ring_position<Shape::stages> at{};
-        for (int u = walk.first(); u < walk.units; u += walk.stride()) {
-          const int m0 = walk.m0(u, Shape::block_m), n0 = walk.n0(u, Shape::block_n);
+        for (int t = blockIdx.x; t < walk.tiles; t += gridDim.x) {
+          const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
           for (int kb = 0; kb < kblocks; ++kb) {
-            // Waits for the consumers of every block this stage's copies land in.
             sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
             sm90::mbarrier_arrive_expect_tx(&full[at.stage], Shape::stage_bytes);
             sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
-            if constexpr (cluster > 1) {
-              sm90::tma_load_2d_multicast(tma_b, &full[at.stage],
-                                          b_tile(at.stage) + rank * b_part_rows * swizzle_row_bytes, kb * scale_block,
-                                          n0 + rank * b_part_rows, static_cast<std::uint16_t>((1 << cluster) - 1));
-            } else {
-              sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
-            }
+            sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
             at.advance();
           }
         }
       }
-    } else {
-      consume(p, walk, kblocks, full, empty, base, tma_c, tma_store, tid);
+      return;
     }
-    // A block leaves only when its partner no longer multicasts into it or arrives on its barriers.
-    if constexpr (cluster > 1) sm90::cluster_sync();
-#else
-    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)p;
-    platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
-                   "backend::mma_sync_e4m3");
-#endif
-  }
 
-#if defined(HIPFUSE_HAS_WGMMA)
-  // The consumer warpgroups: multiply, promote, store.
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void consume(const Args& p, const wgmma_tile_walk& walk, int kblocks,
-                                                        std::uint64_t* full, std::uint64_t* empty, std::uint8_t* base,
-                                                        const CUtensorMap* tma_c, bool tma_store, int tid) {
-    auto a_tile = [&](int s) { return base + s * Shape::stage_bytes; };
-    auto b_tile = [&](int s) { return base + s * Shape::stage_bytes + Shape::a_bytes; };
-    std::uint8_t* c_stage = base + Shape::stages * Shape::stage_bytes;
-    const int warpgroup = tid / 128;
     sm90::claim_registers<Shape::consumer_registers>();
     const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
     ring_position<Shape::stages> issue_at{}, release_at{};
 
-    for (int u = walk.first(); u < walk.units; u += walk.stride()) {
-      const int m0 = walk.m0(u, Shape::block_m), n0 = walk.n0(u, Shape::block_n);
+    for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
+      const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
       const consumer_rows rows{m0 + consumer * 64 + atom::c_coord(t, 0).row,
                                static_cast<std::int64_t>(n0 / scale_block) * kblocks};
       // Two partial accumulators: k block kb's multiplies run on the tensor cores while this
@@ -233,14 +189,7 @@ struct block_scale_gemm_wgmma {
       // Promote a finished block: free its stage, acc += part · sa[row] · sb.
       auto promote = [&](float(&part)[acc_count], const block_scales& sc) {
         wgmma_fence_registers(part);
-        if (lane == 0) {
-          if constexpr (Shape::cluster > 1) {
-#pragma unroll
-            for (int cta = 0; cta < Shape::cluster; ++cta) sm90::mbarrier_arrive_cluster(&empty[release_at.stage], cta);
-          } else {
-            sm90::mbarrier_arrive(&empty[release_at.stage]);
-          }
-        }
+        if (lane == 0) sm90::mbarrier_arrive(&empty[release_at.stage]);
         release_at.advance();
         const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
 #pragma unroll
@@ -278,8 +227,12 @@ struct block_scale_gemm_wgmma {
       epilogue(p, acc, m0 + consumer * 64, n0, t);
     }
     if (t == 0) sm90::bulk_wait<0>();  // the last tile's stores, before the block's exit
-  }
+#else
+    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)p;
+    platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
+                   "backend::mma_sync_e4m3");
 #endif
+  }
 
   // The epilogue through shared memory: bf16(acc + bias) written into this warpgroup's swizzled
   // 64 × 64 boxes (conflict-free: the 8 rows a store instruction covers land on 8 different 16-byte
@@ -355,11 +308,10 @@ __global__ void __launch_bounds__(Shape::threads, 1)
 }
 
 // The configurations, picked per problem by wgmma_config below. Large: two consumer warpgroups
-// on 128×128 tiles, six 32 KiB stages and 32 KiB for the epilogue, in clusters of two that share
-// B slabs. When 128×128 tiles would leave SMs idle (M <= 128 or few
+// on 128×128 tiles, six 32 KiB stages and 32 KiB for the epilogue. When 128×128 tiles would leave SMs idle (M <= 128 or few
 // columns), narrower tiles make more of them, and the deeper rings keep more of the weight stream
 // in flight per SM: that regime is bound by memory, not by the tensor cores.
-using wgmma_shape_128x128 = wgmma_shape<128, 128, 6, 2>;
+using wgmma_shape_128x128 = wgmma_shape<128, 128, 6>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 13>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17>;
@@ -390,11 +342,9 @@ bool wgmma_code_present() {
 
 template <class Shape, class Args>
 status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, int sms) {
-  constexpr int cluster = Shape::cluster;
   CUtensorMap tma_a{}, tma_b{}, tma_c{};
   if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
-  if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n / cluster, scale_block);
-      !s.ok())
+  if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
     return s;
   // The tensor store needs a 16-byte-aligned C with 16-byte row pitch; else threads store directly.
   const bool tma_store = Shape::staged_store && reinterpret_cast<std::uintptr_t>(p.c) % 16 == 0 && p.ldc % 8 == 0;
@@ -404,34 +354,11 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, i
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
-  const std::int64_t units = static_cast<std::int64_t>((p.m + Shape::block_m * cluster - 1) / (Shape::block_m * cluster)) *
+  const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
-
-  cudaLaunchConfig_t config{};
-  cudaLaunchAttribute attribute[1];
-  config.blockDim = dim3(Shape::threads, 1, 1);
-  config.dynamicSmemBytes = Shape::shared_bytes;
-  config.stream = stream;
-  int resident = sms;  // units that run at once: one block, or one cluster, per unit
-  if constexpr (cluster > 1) {
-    attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.x = cluster;
-    attribute[0].val.clusterDim.y = 1;
-    attribute[0].val.clusterDim.z = 1;
-    config.attrs = attribute;
-    config.numAttrs = 1;
-    config.gridDim = dim3(sms / cluster * cluster, 1, 1);
-    // Clusters need their blocks on SMs of one GPC: fewer than SMs / cluster may fit at once.
-    static int max_clusters = 0;
-    if (max_clusters == 0 && cudaOccupancyMaxActiveClusters(&max_clusters, kernel, &config) != cudaSuccess)
-      return status::error(status_code::runtime_error, "block_scale_gemm: cudaOccupancyMaxActiveClusters failed");
-    resident = max_clusters > 0 ? max_clusters : 1;
-  }
-  const int grid_units = static_cast<int>(units < resident ? units : resident);
-  config.gridDim = dim3(grid_units * cluster, 1, 1);
-  const cudaError_t e = cudaLaunchKernelEx(&config, kernel, tma_a, tma_b, tma_c, tma_store, p);
-  if (e != cudaSuccess) return platform::from_runtime(e, "block_scale_gemm: wgmma kernel launch");
-  return status::success();
+  const int grid = static_cast<int>(tiles < sms ? tiles : sms);
+  return platform::launch(kernel, {grid, 1}, Shape::threads, Shape::shared_bytes, stream, tma_a, tma_b, tma_c,
+                          tma_store, p);
 }
 
 }  // namespace gemm

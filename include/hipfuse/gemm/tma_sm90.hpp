@@ -150,54 +150,6 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void fence_proxy_async() {
 #endif
 }
 
-// The same copy delivered to the same shared-memory offset (and completing on the same mbarrier
-// offset) in every block of the cluster named in cta_mask.
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_load_2d_multicast(const CUtensorMap* map, std::uint64_t* bar, void* dst,
-                                                             int col, int row, std::uint16_t cta_mask) {
-#if defined(HIPFUSE_HAS_TMA)
-  asm volatile(
-      "cp.async.bulk.tensor.2d.shared::cluster.global.mbarrier::complete_tx::bytes.multicast::cluster [%0], [%1, {%2, "
-      "%3}], [%4], %5;\n" ::"r"(smem_address(dst)),
-      "l"(reinterpret_cast<std::uint64_t>(map)), "r"(col), "r"(row), "r"(smem_address(bar)), "h"(cta_mask)
-      : "memory");
-#else
-  (void)map, (void)bar, (void)dst, (void)col, (void)row, (void)cta_mask;
-  platform::trap("the tensor copy engine needs sm_90 or later");
-#endif
-}
-
-// This block's rank in its cluster.
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int cluster_rank() {
-#if defined(HIPFUSE_HAS_TMA)
-  std::uint32_t r;
-  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
-  return static_cast<int>(r);
-#else
-  return 0;
-#endif
-}
-
-// All threads of all blocks of the cluster: release this block's shared-memory writes, acquire
-// the others'.
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void cluster_sync() {
-#if defined(HIPFUSE_HAS_TMA)
-  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
-#endif
-}
-
-// Arrives on the mbarrier at the same offset as `bar` in block `cta` of the cluster.
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive_cluster(std::uint64_t* bar, int cta) {
-#if defined(HIPFUSE_HAS_TMA)
-  asm volatile(
-      "{\n.reg .b32 remote;\nmapa.shared::cluster.u32 remote, %0, %1;\n"
-      "mbarrier.arrive.release.cluster.shared::cluster.b64 _, [remote];\n}\n" ::"r"(smem_address(bar)),
-      "r"(cta)
-      : "memory");
-#else
-  (void)bar, (void)cta;
-#endif
-}
-
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void prefetch_tma_descriptor(const CUtensorMap* map) {
 #if defined(HIPFUSE_HAS_TMA)
   asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<std::uint64_t>(map)) : "memory");
