@@ -33,15 +33,20 @@
 namespace hipfuse {
 namespace gemm {
 
-// BlockM = 64 · consumer warpgroups; BlockN = the wgmma n; Stages shared-memory slabs.
-template <int BlockM, int BlockN, int Stages>
+// BlockM = 64 · row groups; BlockN = the wgmma n; Stages shared-memory slabs; KSplit consumer
+// warpgroups per row group, each taking every KSplit-th 128-k block of the tile and adding their
+// sums through shared memory at the end (decode tiles: a lone warpgroup per SM would leave the
+// SM's weight stream waiting on one chain of multiply latencies).
+template <int BlockM, int BlockN, int Stages, int KSplit = 1>
 struct wgmma_shape {
-  static_assert(BlockM == 64 || BlockM == 128, "one or two consumer warpgroups of 64 rows");
+  static_assert(BlockM == 64 || BlockM == 128, "one or two row groups of 64 rows");
   static_assert(BlockN == 32 || BlockN == 64 || BlockN == 128, "block_n is a wgmma n with a wrapper (32, 64, 128)");
   static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
+  static_assert(KSplit == 1 || (KSplit == 2 && BlockM == 64), "the k split is for 64-row tiles, by two");
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
-  static constexpr int consumers = BlockM / 64;
+  static constexpr int row_groups = BlockM / 64, k_split = KSplit;
+  static constexpr int consumers = row_groups * KSplit;
   static constexpr int threads = 128 * (consumers + 1);
   static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
   static constexpr int stage_bytes = a_bytes + b_bytes;
@@ -50,9 +55,11 @@ struct wgmma_shape {
   static constexpr bool staged_store = BlockN >= 64;
   static constexpr int c_box_cols = 64;
   static constexpr int c_box_bytes = 64 * c_box_cols * 2;
-  static constexpr int c_bytes = staged_store ? consumers * (BlockN / c_box_cols) * c_box_bytes : 0;
+  static constexpr int c_bytes = staged_store ? row_groups * (BlockN / c_box_cols) * c_box_bytes : 0;
+  // fp32 sums of the k groups past the first, [group][register][thread] (conflict-free).
+  static constexpr int reduce_bytes = row_groups * (KSplit - 1) * 64 * BlockN * 4;
   // + 1 KiB: dynamic shared memory is only 16-byte aligned; the swizzled tiles need 1024.
-  static constexpr int shared_bytes = stages * stage_bytes + c_bytes + 1024;
+  static constexpr int shared_bytes = stages * stage_bytes + c_bytes + reduce_bytes + 1024;
   static_assert(shared_bytes <= 227 * 1024, "the stages fit the 227 KiB a Hopper block can opt into");
   static_assert(a_bytes % 1024 == 0 && b_bytes % 1024 == 0, "every tile stays 1024-byte aligned");
   // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
@@ -75,8 +82,15 @@ struct wgmma_tile_walk {
 template <int Stages>
 struct ring_position {
   int stage = 0, phase = 0;
+  // The position of the count-th slab through the ring.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static ring_position of(int count) {
+    return {count % Stages, (count / Stages) & 1};
+  }
+  template <int Step = 1>
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void advance() {
-    if (++stage == Stages) stage = 0, phase ^= 1;
+    static_assert(Step <= Stages, "one step passes the ring at most once");
+    stage += Step;
+    if (stage >= Stages) stage -= Stages, phase ^= 1;
   }
 };
 
@@ -127,7 +141,7 @@ struct block_scale_gemm_wgmma {
       sm90::prefetch_tma_descriptor(tma_b);
       for (int s = 0; s < Shape::stages; ++s) {
         sm90::mbarrier_init(&full[s], 1);
-        sm90::mbarrier_init(&empty[s], Shape::consumers * 4);  // one arrival per consumer warp
+        sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
       }
       sm90::fence_barrier_init();
     }
@@ -159,24 +173,39 @@ struct block_scale_gemm_wgmma {
 
     sm90::claim_registers<Shape::consumer_registers>();
     const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
+    const int row_group = Shape::k_split > 1 ? consumer % Shape::row_groups : consumer;
+    const int k_group = Shape::k_split > 1 ? consumer / Shape::row_groups : 0;
+    float* reduce = reinterpret_cast<float*>(c_stage + Shape::c_bytes) +
+                    row_group * (Shape::k_split - 1) * 64 * Shape::block_n;
+    // Ring positions of the next block to issue and to release. With a k split each warpgroup
+    // takes every k_split-th block; its positions restart per tile from the blocks counted so far.
     ring_position<Shape::stages> issue_at{}, release_at{};
+    int blocks_before = 0;
 
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
-      const consumer_rows rows{m0 + consumer * 64 + atom::c_coord(t, 0).row,
+      const consumer_rows rows{m0 + row_group * 64 + atom::c_coord(t, 0).row,
                                static_cast<std::int64_t>(n0 / scale_block) * kblocks};
-      // Two partial accumulators: k block kb's multiplies run on the tensor cores while this
-      // warpgroup promotes block kb-1 from the other one. Set here, not kept across tiles, so that
+      // Two partial accumulators: block j's multiplies run on the tensor cores while this
+      // warpgroup promotes block j-1 from the other one. Set here, not kept across tiles, so that
       // they are not live (in registers) during the epilogue.
       float acc[acc_count], partial0[acc_count], partial1[acc_count];
 #pragma unroll
       for (int i = 0; i < acc_count; ++i) acc[i] = 0.0f, partial0[i] = 0.0f, partial1[i] = 0.0f;
+      // This warpgroup's blocks: k_group, k_group + k_split, ...
+      int mine = kblocks;
+      if constexpr (Shape::k_split > 1) {
+        mine = (kblocks - k_group + Shape::k_split - 1) / Shape::k_split;
+        issue_at = release_at = ring_position<Shape::stages>::of(blocks_before + k_group);
+        blocks_before += kblocks;
+      }
+      auto block_of = [&](int j) { return k_group + j * Shape::k_split; };
 
-      // Issue block kb into `part`: wait for its stage, four k steps, commit (no wait).
-      auto issue = [&](float(&part)[acc_count], int kb, block_scales& sc) {
-        sc = rows.scales(p, kb);  // loads in flight while the copy and the multiplies run
+      // Issue block j into `part`: wait for its stage, four k steps, commit (no wait).
+      auto issue = [&](float(&part)[acc_count], int j, block_scales& sc) {
+        sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
         sm90::mbarrier_wait(&full[issue_at.stage], issue_at.phase);
-        const std::uint32_t a_smem = sm90::smem_address(a_tile(issue_at.stage)) + consumer * 64 * swizzle_row_bytes;
+        const std::uint32_t a_smem = sm90::smem_address(a_tile(issue_at.stage)) + row_group * 64 * swizzle_row_bytes;
         const std::uint32_t b_smem = sm90::smem_address(b_tile(issue_at.stage));
         wgmma_fence();
 #pragma unroll
@@ -184,47 +213,66 @@ struct block_scale_gemm_wgmma {
           atom::mma_async(part, a_smem + step * atom::k, b_smem + step * atom::k, step > 0);
         wgmma_commit();
         wgmma_fence_registers(part);
-        issue_at.advance();
+        issue_at.template advance<Shape::k_split>();
       };
-      // Promote a finished block: free its stage, acc += part · sa[row] · sb.
-      auto promote = [&](float(&part)[acc_count], const block_scales& sc) {
+      // Promote the oldest issued block: free its stage, acc += part · sa[row] · sb.
+      auto promote = [&](float(&part)[acc_count], int /*j*/, const block_scales& sc) {
         wgmma_fence_registers(part);
         if (lane == 0) sm90::mbarrier_arrive(&empty[release_at.stage]);
-        release_at.advance();
+        release_at.template advance<Shape::k_split>();
         const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
 #pragma unroll
         for (int i = 0; i < acc_count; ++i) acc[i] += part[i] * (((i / 2) % 2) ? s1 : s0);
       };
 
-      block_scales sc0{}, sc1{};
-      issue(partial0, 0, sc0);
-      int kb = 1;
-      for (; kb + 1 < kblocks; kb += 2) {
-        issue(partial1, kb, sc1);
-        wgmma_wait<1>();
-        promote(partial0, sc0);
-        issue(partial0, kb + 1, sc0);
-        wgmma_wait<1>();
-        promote(partial1, sc1);
+      if (mine > 0) {
+        block_scales sc0{}, sc1{};
+        issue(partial0, 0, sc0);
+        int j = 1;
+        for (; j + 1 < mine; j += 2) {
+          issue(partial1, j, sc1);
+          wgmma_wait<1>();
+          promote(partial0, j - 1, sc0);
+          issue(partial0, j + 1, sc0);
+          wgmma_wait<1>();
+          promote(partial1, j, sc1);
+        }
+        if (j < mine) {
+          issue(partial1, j, sc1);
+          wgmma_wait<1>();
+          promote(partial0, j - 1, sc0);
+          wgmma_wait<0>();
+          promote(partial1, j, sc1);
+        } else {
+          wgmma_wait<0>();
+          promote(partial0, j - 1, sc0);
+        }
       }
-      if (kb < kblocks) {
-        issue(partial1, kb, sc1);
-        wgmma_wait<1>();
-        promote(partial0, sc0);
-        wgmma_wait<0>();
-        promote(partial1, sc1);
-      } else {
-        wgmma_wait<0>();
-        promote(partial0, sc0);
+      if constexpr (Shape::k_split > 1) {
+        // Later k groups hand their sums to group 0 through shared memory; the second barrier
+        // keeps them from overwriting the buffer before group 0 has read it.
+        const int barrier = 8 + row_group, threads = 128 * Shape::k_split;
+        if (k_group > 0) {
+#pragma unroll
+          for (int i = 0; i < acc_count; ++i) reduce[((k_group - 1) * acc_count + i) * 128 + t] = acc[i];
+        }
+        sm90::named_barrier(barrier, threads);
+        if (k_group == 0) {
+          for (int g = 1; g < Shape::k_split; ++g)
+#pragma unroll
+            for (int i = 0; i < acc_count; ++i) acc[i] += reduce[((g - 1) * acc_count + i) * 128 + t];
+        }
+        sm90::named_barrier(barrier, threads);
+        if (k_group > 0) continue;
       }
       if constexpr (Shape::staged_store) {
         if (tma_store) {
-          store_through_shared(p, acc, c_stage + consumer * (Shape::c_bytes / Shape::consumers), tma_c,
-                               m0 + consumer * 64, n0, t, consumer);
+          store_through_shared(p, acc, c_stage + row_group * (Shape::c_bytes / Shape::row_groups), tma_c,
+                               m0 + row_group * 64, n0, t, row_group);
           continue;
         }
       }
-      epilogue(p, acc, m0 + consumer * 64, n0, t);
+      epilogue(p, acc, m0 + row_group * 64, n0, t);
     }
     if (t == 0) sm90::bulk_wait<0>();  // the last tile's stores, before the block's exit
 #else
@@ -313,8 +361,8 @@ __global__ void __launch_bounds__(Shape::threads, 1)
 // in flight per SM: that regime is bound by memory, not by the tensor cores.
 using wgmma_shape_128x128 = wgmma_shape<128, 128, 6>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
-using wgmma_shape_64x64 = wgmma_shape<64, 64, 13>;
-using wgmma_shape_64x32 = wgmma_shape<64, 32, 17>;
+using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
+using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
 
 enum class wgmma_config { t128x128, t128x64, t64x64, t64x32 };
 
