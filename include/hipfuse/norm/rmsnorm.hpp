@@ -37,7 +37,8 @@ namespace hipfuse {
 //                  across the reduction (lowest latency for a few rows), instead of reading them
 //                  after the reduction (fewer registers, so more rows in flight per SM: the
 //                  better choice once the launch streams megabytes).
-template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads, bool PrefetchWeight = false>
+template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads, bool PrefetchWeight = false,
+          bool BatchWeights = true>
 struct row_config {
   static_assert(RowThreads >= 1 && (RowThreads & (RowThreads - 1)) == 0, "RowThreads must be a power of two");
   static_assert(BlockThreads % RowThreads == 0, "a block holds a whole number of rows");
@@ -50,6 +51,7 @@ struct row_config {
   static constexpr int rows_per_block = BlockThreads / RowThreads;
   static constexpr bool cached = VecsPerThread > 0;
   static constexpr bool prefetch_weight = PrefetchWeight && cached;
+  static constexpr bool batch_weights = BatchWeights;
   // Longest row (in elements) a cached config holds; streaming configs take any length.
   static constexpr std::int64_t max_cached_elements = static_cast<std::int64_t>(RowThreads) * VecsPerThread * Vec;
 };
@@ -144,17 +146,31 @@ class rmsnorm_row {
     const int nvec = row.n / vec_n;
     float sum_sq = 0.0f;
     if constexpr (Config::cached) {
+      // Every load is issued before the first use, so the row takes one memory round trip: a
+      // load whose result is consumed in the same conditional block waits before the next
+      // vector's load is issued (ptxas does not hoist loads across those branches), which made
+      // a row of VecsPerThread vectors cost VecsPerThread round trips.
+      vec<T, vec_n> r_[Residual ? cached_vecs : 1];
+HIPFUSE_UNROLL
+      for (int j = 0; j < cached_vecs; ++j) {
+        const int v = j * threads + lane;
+        if (active && v < nvec) {
+          xr_[j] = vec<T, vec_n>::load(row.input + v * vec_n);
+          if constexpr (Residual) r_[j] = vec<T, vec_n>::load(row.residual + v * vec_n);
+          if constexpr (prefetch_weight) w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
+        }
+      }
+      // Under the same condition as the loads: a sum formed unconditionally would let the
+      // compiler keep its fp32 conversions of the row alive for apply() (twice the registers).
 HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (active && v < nvec) {
           if constexpr (Residual) {
-            read_x(row, v * vec_n, xf_[j]);
+HIPFUSE_UNROLL
+            for (int i = 0; i < vec_n; ++i) xf_[j][i] = to_float(xr_[j][i]) + to_float(r_[j][i]);
             norm_detail::store_floats(row.residual + v * vec_n, xf_[j]);
-          } else {
-            xr_[j] = vec<T, vec_n>::load(row.input + v * vec_n);
           }
-          if constexpr (prefetch_weight) w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
           float x[vec_n];
           held(j, x);
 HIPFUSE_UNROLL
@@ -197,18 +213,27 @@ HIPFUSE_UNROLL
     if (!active) return;
     const int nvec = row.n / vec_n;
     if constexpr (Config::cached) {
+      // Weights not prefetched are all loaded before the first consume(): a consumer's stores may
+      // alias them as far as the compiler knows, so loads interleaved with the stores would each
+      // wait for the previous store and take a round trip apiece.
+      constexpr bool batched = !prefetch_weight && Config::batch_weights;
+      vec<T, vec_n> wl_[batched ? cached_vecs : 1];
+      if constexpr (batched) {
+HIPFUSE_UNROLL
+        for (int j = 0; j < cached_vecs; ++j) {
+          const int v = j * threads + lane;
+          if (v < nvec) wl_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
+        }
+      }
 HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (v < nvec) {
           float x[vec_n], w[vec_n], y[vec_n];
           held(j, x);
-          if constexpr (prefetch_weight) {
+          const vec<T, vec_n> wv = prefetch_weight ? w_[j] : batched ? wl_[j] : vec<T, vec_n>::load(row.weight + v * vec_n);
 HIPFUSE_UNROLL
-            for (int i = 0; i < vec_n; ++i) w[i] = to_float(w_[j][i]);
-          } else {
-            norm_detail::load_floats(row.weight + v * vec_n, w);
-          }
+          for (int i = 0; i < vec_n; ++i) w[i] = to_float(wv[i]);
           scale(row, inv_rms, x, w, y);
           consume(v * vec_n, static_cast<const float*>(y), vec_n);
         }
@@ -289,8 +314,9 @@ HIPFUSE_UNROLL
   }
 
   // Without a residual the row stays in its storage type (half the registers of fp32 for 16-bit
-  // types); x + residual is not representable in T, so that sum stays in fp32.
-  vec<T, vec_n> xr_[Residual ? 1 : cached_vecs];
+  // types); x + residual is not representable in T, so that sum stays in fp32 (xr_ then only
+  // holds the loaded input until the sum is formed).
+  vec<T, vec_n> xr_[cached_vecs];
   float xf_[Residual ? cached_vecs : 1][vec_n];
   vec<T, vec_n> w_[prefetch_weight ? cached_vecs : 1];
   float tail_[tail_slots];
