@@ -37,8 +37,7 @@ namespace hipfuse {
 //                  across the reduction (lowest latency for a few rows), instead of reading them
 //                  after the reduction (fewer registers, so more rows in flight per SM: the
 //                  better choice once the launch streams megabytes).
-template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads, bool PrefetchWeight = false,
-          bool BatchWeights = true>
+template <int RowThreads, int VecsPerThread, int Vec, int BlockThreads, bool PrefetchWeight = false>
 struct row_config {
   static_assert(RowThreads >= 1 && (RowThreads & (RowThreads - 1)) == 0, "RowThreads must be a power of two");
   static_assert(BlockThreads % RowThreads == 0, "a block holds a whole number of rows");
@@ -51,7 +50,6 @@ struct row_config {
   static constexpr int rows_per_block = BlockThreads / RowThreads;
   static constexpr bool cached = VecsPerThread > 0;
   static constexpr bool prefetch_weight = PrefetchWeight && cached;
-  static constexpr bool batch_weights = BatchWeights;
   // Longest row (in elements) a cached config holds; streaming configs take any length.
   static constexpr std::int64_t max_cached_elements = static_cast<std::int64_t>(RowThreads) * VecsPerThread * Vec;
 };
@@ -213,27 +211,21 @@ HIPFUSE_UNROLL
     if (!active) return;
     const int nvec = row.n / vec_n;
     if constexpr (Config::cached) {
-      // Weights not prefetched are all loaded before the first consume(): a consumer's stores may
-      // alias them as far as the compiler knows, so loads interleaved with the stores would each
-      // wait for the previous store and take a round trip apiece.
-      constexpr bool batched = !prefetch_weight && Config::batch_weights;
-      vec<T, vec_n> wl_[batched ? cached_vecs : 1];
-      if constexpr (batched) {
-HIPFUSE_UNROLL
-        for (int j = 0; j < cached_vecs; ++j) {
-          const int v = j * threads + lane;
-          if (v < nvec) wl_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
-        }
-      }
+      // Weights not prefetched are read here one vector at a time. Loading them all before the
+      // first consume() (the consumer's stores may alias them as far as the compiler knows) was
+      // measured slower on H100 for streaming launches: the extra registers cost rows in flight.
 HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (v < nvec) {
           float x[vec_n], w[vec_n], y[vec_n];
           held(j, x);
-          const vec<T, vec_n> wv = prefetch_weight ? w_[j] : batched ? wl_[j] : vec<T, vec_n>::load(row.weight + v * vec_n);
+          if constexpr (prefetch_weight) {
 HIPFUSE_UNROLL
-          for (int i = 0; i < vec_n; ++i) w[i] = to_float(wv[i]);
+            for (int i = 0; i < vec_n; ++i) w[i] = to_float(w_[j][i]);
+          } else {
+            norm_detail::load_floats(row.weight + v * vec_n, w);
+          }
           scale(row, inv_rms, x, w, y);
           consume(v * vec_n, static_cast<const float*>(y), vec_n);
         }
@@ -413,31 +405,39 @@ struct row_shape {
 template <class Arch>
 inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 8;
 
+// quant: the shape for the fused RMSNorm -> FP8 consumer (quant/rmsnorm_quant.hpp), whose
+// per-vector work is heavier; it may hold fewer elements than the tier's norm shapes (the fused
+// launcher then moves such rows to the next tier), never more.
 template <class Arch>
-HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = false) {
+HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = false, bool quant = false) {
   if constexpr (Arch::id == arch_id::host) {
     constexpr row_shape tiers[] = {{1, 8, 1}, {1, 64, 1}, {1, 1024, 1}, {1, 0, 1}};
     (void)latency;
+    (void)quant;
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
-    // Registers on sm90 (bf16, ptxas): the wave tier {w, 6} takes 56 streaming (4 blocks of 256
-    // per SM), 80 prefetching; the block tier {128, 8} 61 streaming (8 blocks of 128 per SM, 8
-    // rows of 7168 in flight), its latency shape {256, 4} with prefetched weights 63. The row
-    // is held in its storage type (16-bit), which is what makes 8 vectors per thread affordable.
+    // Measured on H100 (bench/sweep_rmsnorm, bf16; docs/rmsnorm.md): for [T, 7168] the block tier
+    // streams best as {256, 4} (100 % of the copy bandwidth at T = 65536; {128, 8} 89 %); the
+    // fused quantizer as {128, 7} (every thread owns exactly 7 of the 896 vectors, 66 registers:
+    // 664 us against 689 us for {128, 8} and 733 us for {256, 4}). Latency shapes prefetch the
+    // weights with the row; 256 threads per 7168-row and two-wave blocks for wave rows were the
+    // fastest below 2^24 elements.
     constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
-                                   {w, 6, 256}, {128, 8, 128}, {512, 4, 512}, {512, 0, 512}};
+                                   {w, 6, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     constexpr row_shape latency_tiers[] = {{8, 1, 2 * w}, {16, 1, 2 * w},  {w, 2, 2 * w},   {w, 4, 2 * w},
                                            {w, 6, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
+    if (quant && !latency && tier == 5 && Arch::id == arch_id::sm90) return row_shape{128, 7, 128};
     return latency ? latency_tiers[tier] : tiers[tier];
   }
 }
 
-template <class Arch, class T, int Tier, bool Latency = false>
+template <class Arch, class T, int Tier, bool Latency = false, bool Quant = false>
 using row_tier_config =
-    row_config<row_tier_shape<Arch>(Tier, Latency).row_threads, row_tier_shape<Arch>(Tier, Latency).vecs_per_thread,
-               elements_per_access<T, Arch::max_vector_bytes>, row_tier_shape<Arch>(Tier, Latency).block_threads,
-               Latency && (row_tier_shape<Arch>(Tier, Latency).vecs_per_thread > 0)>;
+    row_config<row_tier_shape<Arch>(Tier, Latency, Quant).row_threads,
+               row_tier_shape<Arch>(Tier, Latency, Quant).vecs_per_thread, elements_per_access<T, Arch::max_vector_bytes>,
+               row_tier_shape<Arch>(Tier, Latency, Quant).block_threads,
+               Latency && (row_tier_shape<Arch>(Tier, Latency, Quant).vecs_per_thread > 0)>;
 
 namespace norm_detail {
 template <class Arch>
@@ -446,17 +446,23 @@ HIPFUSE_HOST_DEVICE constexpr bool latency_tiers_match() {
     const row_shape a = row_tier_shape<Arch>(t), b = row_tier_shape<Arch>(t, true);
     if (a.row_threads * a.vecs_per_thread != b.row_threads * b.vecs_per_thread) return false;
     if ((a.row_threads <= Arch::wave_size) != (b.row_threads <= Arch::wave_size)) return false;
+    const row_shape q = row_tier_shape<Arch>(t, false, true);
+    if (q.row_threads * q.vecs_per_thread > a.row_threads * a.vecs_per_thread) return false;
+    if ((q.vecs_per_thread > 0) != (a.vecs_per_thread > 0)) return false;
+    if ((q.row_threads <= Arch::wave_size) != (a.row_threads <= Arch::wave_size)) return false;
   }
   return true;
 }
 static_assert(latency_tiers_match<arch::sm90>() && latency_tiers_match<arch::gfx942>(),
-              "a tier's latency shape must hold the same rows, with the same kind of reduction");
+              "a tier's latency shape must hold the same rows (its quant shape no more), with the same kind of "
+              "reduction");
 }  // namespace norm_detail
 
-// Launches moving fewer elements than this are latency-bound: their cached tiers prefetch the
-// weights (see row_config). Measured on H100 (docs/rmsnorm.md): prefetching is ~1 us faster for a
-// few rows and 15-25% slower when streaming (MLA T=4096, [T,7168] T=1024 and up).
-inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 22;
+// Launches moving fewer elements than this are latency-bound: their cached tiers take the latency
+// shapes (see row_config). Measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md): the latency
+// shapes win up to MLA T = 4096 (8.4M elements) and [T, 7168] T = 1024 (7.3M), the streaming
+// shapes from MLA T = 16384 (34M) and [T, 7168] T = 4096 (29M), for the norm and the fused quant.
+inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 24;
 
 // Any alignment, any length: one element per access, a wave per row, streaming.
 template <class Arch>

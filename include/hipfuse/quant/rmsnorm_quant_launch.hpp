@@ -171,22 +171,22 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
 
 namespace quant_detail {
 
-// The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
-// rows take at least a wave, so a wave never mixes rows.
-// total_elements: all rows together; small launches take the tier's weight-prefetching variant.
+// The first RMSNorm tier whose shape for this launch holds the longer row (the tier's fused-quant
+// streaming shape may hold fewer elements than its latency shape); on a GPU only tiers whose rows
+// take at least a wave, so a wave never mixes rows.
+// total_elements: all rows together; small launches take the tier's latency shape.
 template <class Arch, class T, int Tier = 0, class F>
 status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t total_elements = 0) {
-  using candidate = row_tier_config<Arch, T, Tier>;
-  using prefetching = row_tier_config<Arch, T, Tier, true>;
+  using candidate = row_tier_config<Arch, T, Tier, false, true>;
+  using prefetching = row_tier_config<Arch, T, Tier, true, true>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
-    if (usable && row_elements <= candidate::max_cached_elements) {
-      if constexpr (usable) {
-        if (total_elements < prefetch_weight_below_elements) return f(prefetching{});
-        return f(candidate{});
-      }
+    if constexpr (usable) {
+      const bool latency = total_elements < prefetch_weight_below_elements;
+      if (latency && row_elements <= prefetching::max_cached_elements) return f(prefetching{});
+      if (!latency && row_elements <= candidate::max_cached_elements) return f(candidate{});
     }
     return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), total_elements);
   }
