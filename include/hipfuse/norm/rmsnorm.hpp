@@ -92,8 +92,13 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_floats(T* p, const float (&in)[N])
 HIPFUSE_UNROLL
   for (int base = 0; base < N; base += piece) {
     vec<T, piece> v;
+    if constexpr (piece % 2 == 0) {
 HIPFUSE_UNROLL
-    for (int i = 0; i < piece; ++i) v[i] = from_float<T>(in[base + i]);
+      for (int i = 0; i < piece; i += 2) from_float2<T>(in[base + i], in[base + i + 1], v[i], v[i + 1]);
+    } else {
+HIPFUSE_UNROLL
+      for (int i = 0; i < piece; ++i) v[i] = from_float<T>(in[base + i]);
+    }
     v.store(p + base);
   }
 }
