@@ -20,6 +20,7 @@ using bf16 = hipfuse::bfloat16;
 using fp8 = hipfuse::float8_e4m3fn;
 using arch_t = hipfuse::arch::sm90;
 using norm_policy = hipfuse::policy<arch_t>;
+using native_policy = hipfuse::policy<arch_t, hipfuse::backend::native>;  // one barrier instead of CUB's two
 using quant_policy = hipfuse::quant_policy_t<arch_t, fp8>;
 using layout = hipfuse::scale_layout::row_major;
 
@@ -79,13 +80,13 @@ void norm_sets(const data& d, hipfuse::row_set<bf16, bf16>& a, hipfuse::row_set<
   }
 }
 
-template <class C>
+template <class C, class P = norm_policy>
 hipfuse::status launch_norm(const data& d, cudaStream_t st) {
   hipfuse::row_set<bf16, bf16> a, b;
   norm_sets(d, a, b);
-  using F = hipfuse::rmsnorm_rows<norm_policy, bf16, bf16, C, false>;
+  using F = hipfuse::rmsnorm_rows<P, bf16, bf16, C, false>;
   const auto blocks = F::blocks_for(a.rows + b.rows);
-  hipfuse::rmsnorm_rows_kernel<norm_policy, bf16, bf16, C, false><<<static_cast<int>(blocks), C::block_threads, 0, st>>>(a, b);
+  hipfuse::rmsnorm_rows_kernel<P, bf16, bf16, C, false><<<static_cast<int>(blocks), C::block_threads, 0, st>>>(a, b);
   return cuda_status(cudaGetLastError(), "norm kernel");
 }
 
@@ -159,9 +160,9 @@ struct variant {
   launch_fn launch;
 };
 
-template <class C>
+template <class C, class P = norm_policy>
 variant norm_variant(const char* name) {
-  return {name, [](const data& d, cudaStream_t st) { return launch_norm<C>(d, st); }};
+  return {name, [](const data& d, cudaStream_t st) { return launch_norm<C, P>(d, st); }};
 }
 template <class C>
 variant quant_variant(const char* name) {
@@ -260,9 +261,11 @@ int main(int argc, char** argv) {
   // per vector after the reduction), "pre" prefetches the weights with the row.
   if (want("rms7168"))
     sweep(rep, opt, "rms7168", false, false,
-          {norm_variant<cfg<128, 7, 128>>("128x7 each"), norm_variant<cfg<256, 4, 256>>("256x4 each"),
-           norm_variant<cfg<128, 8, 128>>("128x8 each"), norm_variant<cfg<256, 4, 256, true>>("256x4 pre"),
-           norm_variant<cfg<512, 2, 512, true>>("512x2 pre")},
+          {norm_variant<cfg<256, 4, 256>>("256x4 each"), norm_variant<cfg<256, 4, 256, true>>("256x4 pre"),
+           norm_variant<cfg<512, 2, 512, true>>("512x2 pre"),
+           norm_variant<cfg<256, 4, 256, true>, native_policy>("256x4 pre native"),
+           norm_variant<cfg<512, 2, 512, true>, native_policy>("512x2 pre native"),
+           norm_variant<cfg<256, 4, 256>, native_policy>("256x4 each native")},
           tokens);
   if (want("mla_qk"))
     sweep(rep, opt, "mla_qk", true, false,

@@ -41,7 +41,7 @@ template __global__ void user_silu_quant_kernel<policy<arch::gfx950>>(const floa
 template <class Arch, class Layout, class Scale, int Tier, bool Residual>
 using fused =
     hipfuse::rmsnorm_quant_rows<hipfuse::policy<Arch>, hipfuse::bfloat16,
-                                hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier, false, true>, Layout, Scale, 128, Residual>;
+                                hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier>, Layout, Scale, 128, Residual>;
 
 template <class Arch, class In, class Layout, class Scale, int G>
 using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Scale, G>;

@@ -192,20 +192,18 @@ TEST_CASE("tiers grow in capacity, fit a wave or a block, and end in a streaming
   check_tiers<arch::gfx950>();
 }
 
-TEST_CASE("the fused quantizer takes its own streaming shape where the table gives one", "[rmsnorm][quant]") {
+TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or more", "[rmsnorm][quant]") {
   const std::int64_t big = std::int64_t(1) << 30, small = prefetch_weight_below_elements - 1;
   bool prefetch = true;
-  // sm90 tier 5: {128, 7} holds exactly 7168; longer rows of the tier move to the next tier when
-  // streaming, while the latency shape ({256, 4}, 8192) still holds them.
-  CHECK(chosen_fused<arch::sm90>(7168, big, &prefetch) == shape{128, 7, 8, 128});
+  CHECK(chosen_fused<arch::sm90>(7168, big, &prefetch) == shape{256, 4, 8, 256});
   CHECK_FALSE(prefetch);
-  CHECK(chosen_fused<arch::sm90>(7680, big) == shape{512, 4, 8, 512});
-  CHECK(chosen_fused<arch::sm90>(7680, small, &prefetch) == shape{256, 4, 8, 256});
+  CHECK(chosen_fused<arch::sm90>(7168, small, &prefetch) == shape{256, 4, 8, 256});
   CHECK(prefetch);
-  CHECK(chosen_fused<arch::sm90>(7168, small) == shape{256, 4, 8, 256});
-  // Wave rows as for the norm; AMD's quant shapes are its norm shapes.
+  CHECK(chosen_fused<arch::sm90>(7168, prefetch_weight_below_elements, &prefetch) == shape{256, 4, 8, 256});
+  CHECK_FALSE(prefetch);
   CHECK(chosen_fused<arch::sm90>(1536, big) == shape{32, 6, 8, 256});
   CHECK(chosen_fused<arch::sm90>(1536, small) == shape{32, 6, 8, 64});
+  CHECK(chosen_fused<arch::sm90>(256, big) == shape{32, 2, 8, 256});  // never a lane group below a wave
   CHECK(chosen_fused<arch::gfx942>(7168, big) == shape{256, 4, 8, 256});
   CHECK(chosen_fused<arch::gfx950>(1536, big) == shape{64, 4, 8, 256});
   CHECK(chosen_fused<arch::host>(7168, big) == shape{1, 1024, 8, 1});

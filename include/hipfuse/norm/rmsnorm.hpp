@@ -410,39 +410,32 @@ struct row_shape {
 template <class Arch>
 inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 8;
 
-// quant: the shape for the fused RMSNorm -> FP8 consumer (quant/rmsnorm_quant.hpp), whose
-// per-vector work is heavier; it may hold fewer elements than the tier's norm shapes (the fused
-// launcher then moves such rows to the next tier), never more.
 template <class Arch>
-HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = false, bool quant = false) {
+HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = false) {
   if constexpr (Arch::id == arch_id::host) {
     constexpr row_shape tiers[] = {{1, 8, 1}, {1, 64, 1}, {1, 1024, 1}, {1, 0, 1}};
     (void)latency;
-    (void)quant;
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
-    // Measured on H100 (bench/sweep_rmsnorm, bf16; docs/rmsnorm.md): for [T, 7168] the block tier
-    // streams best as {256, 4} (100 % of the copy bandwidth at T = 65536; {128, 8} 89 %); the
-    // fused quantizer as {128, 7} (every thread owns exactly 7 of the 896 vectors, 66 registers:
-    // 664 us against 689 us for {128, 8} and 733 us for {256, 4}). Latency shapes prefetch the
-    // weights with the row; 256 threads per 7168-row and two-wave blocks for wave rows were the
-    // fastest below 2^24 elements.
+    // Measured on H100 (bench/sweep_rmsnorm, bf16; docs/rmsnorm.md): the block tier streams [T, 7168]
+    // as {256, 4} at 100 % of the copy bandwidth ({128, 8}: 99 %, {512, 2}: 96 % at T = 65536) and
+    // runs the fused quantizer as fast as {128, 7}, the best of the others. The latency shapes
+    // prefetch the weights with the row; two-wave blocks for wave rows and 256 threads per
+    // 7168-row were the fastest below 2^24 elements.
     constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
                                    {w, 6, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     constexpr row_shape latency_tiers[] = {{8, 1, 2 * w}, {16, 1, 2 * w},  {w, 2, 2 * w},   {w, 4, 2 * w},
                                            {w, 6, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
-    if (quant && !latency && tier == 5 && Arch::id == arch_id::sm90) return row_shape{128, 7, 128};
     return latency ? latency_tiers[tier] : tiers[tier];
   }
 }
 
-template <class Arch, class T, int Tier, bool Latency = false, bool Quant = false>
+template <class Arch, class T, int Tier, bool Latency = false>
 using row_tier_config =
-    row_config<row_tier_shape<Arch>(Tier, Latency, Quant).row_threads,
-               row_tier_shape<Arch>(Tier, Latency, Quant).vecs_per_thread, elements_per_access<T, Arch::max_vector_bytes>,
-               row_tier_shape<Arch>(Tier, Latency, Quant).block_threads,
-               Latency && (row_tier_shape<Arch>(Tier, Latency, Quant).vecs_per_thread > 0)>;
+    row_config<row_tier_shape<Arch>(Tier, Latency).row_threads, row_tier_shape<Arch>(Tier, Latency).vecs_per_thread,
+               elements_per_access<T, Arch::max_vector_bytes>, row_tier_shape<Arch>(Tier, Latency).block_threads,
+               Latency && (row_tier_shape<Arch>(Tier, Latency).vecs_per_thread > 0)>;
 
 namespace norm_detail {
 template <class Arch>
@@ -451,16 +444,11 @@ HIPFUSE_HOST_DEVICE constexpr bool latency_tiers_match() {
     const row_shape a = row_tier_shape<Arch>(t), b = row_tier_shape<Arch>(t, true);
     if (a.row_threads * a.vecs_per_thread != b.row_threads * b.vecs_per_thread) return false;
     if ((a.row_threads <= Arch::wave_size) != (b.row_threads <= Arch::wave_size)) return false;
-    const row_shape q = row_tier_shape<Arch>(t, false, true);
-    if (q.row_threads * q.vecs_per_thread > a.row_threads * a.vecs_per_thread) return false;
-    if ((q.vecs_per_thread > 0) != (a.vecs_per_thread > 0)) return false;
-    if ((q.row_threads <= Arch::wave_size) != (a.row_threads <= Arch::wave_size)) return false;
   }
   return true;
 }
 static_assert(latency_tiers_match<arch::sm90>() && latency_tiers_match<arch::gfx942>(),
-              "a tier's latency shape must hold the same rows (its quant shape no more), with the same kind of "
-              "reduction");
+              "a tier's latency shape must hold the same rows, with the same kind of reduction");
 }  // namespace norm_detail
 
 // Launches moving fewer elements than this are latency-bound: their cached tiers take the latency

@@ -171,22 +171,23 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
 
 namespace quant_detail {
 
-// The first RMSNorm tier whose shape for this launch holds the longer row (the tier's fused-quant
-// streaming shape may hold fewer elements than its latency shape); on a GPU only tiers whose rows
-// take at least a wave, so a wave never mixes rows.
-// total_elements: all rows together; small launches take the tier's latency shape.
+// The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
+// rows take at least a wave, so a wave never mixes rows.
+// total_elements: all rows together; launches below prefetch_weight_below_elements take the tier's
+// latency shape, as the norm does (on H100 the same 2^24 switch is right for both).
 template <class Arch, class T, int Tier = 0, class F>
 status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t total_elements = 0) {
-  using candidate = row_tier_config<Arch, T, Tier, false, true>;
-  using prefetching = row_tier_config<Arch, T, Tier, true, true>;
+  using candidate = row_tier_config<Arch, T, Tier>;
+  using prefetching = row_tier_config<Arch, T, Tier, true>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
     if constexpr (usable) {
-      const bool latency = total_elements < prefetch_weight_below_elements;
-      if (latency && row_elements <= prefetching::max_cached_elements) return f(prefetching{});
-      if (!latency && row_elements <= candidate::max_cached_elements) return f(candidate{});
+      if (row_elements <= candidate::max_cached_elements) {
+        if (total_elements < prefetch_weight_below_elements) return f(prefetching{});
+        return f(candidate{});
+      }
     }
     return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), total_elements);
   }
