@@ -91,7 +91,7 @@ TEST_CASE("fused RMSNorm -> FP8 kernels: hardware convert, 16-byte loads, no scr
       CHECK(k.contains("v_rsq_f32"));
       CHECK(k.scratch_bytes == 0);
       CHECK_FALSE(k.contains("s_trap"));
-      CHECK(k.vgpr + k.agpr <= 192);  // the RMSNorm tier holds the row in registers (62 / 104-106 measured)
+      CHECK(k.vgpr + k.agpr <= 192);  // the RMSNorm tier holds the row in registers (64 / 70 measured)
     }
   }
 }

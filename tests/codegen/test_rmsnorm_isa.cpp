@@ -70,20 +70,20 @@ TEST_CASE("block rows use rocPRIM's DPP reduction (or hipfuse's shuffles + LDS w
           "[rmsnorm][codegen]") {
   for (const std::string arch : archs) {
     INFO(arch);
-    const isa::kernel rocprim = only(arch, "row_configILi128ELi8ELi8ELi128E", true, false);
+    const isa::kernel rocprim = only(arch, "row_configILi256ELi4ELi8ELi256E", true, false);
     CHECK(rocprim.count("global_load_dwordx4") >= 12);  // input, residual, weight
     CHECK(rocprim.count("global_store_dwordx4") >= 8);   // residual, output
     CHECK(rocprim.contains(dpp));
     CHECK(rocprim.contains("s_barrier"));
     CHECK(rocprim.lds_bytes > 0);
     CHECK(rocprim.scratch_bytes == 0);
-    CHECK(rocprim.waves_per_simd() >= 4);  // 8 vectors of x + residual per lane, in fp32
+    CHECK(rocprim.waves_per_simd() >= 4);  // 4 vectors of x + residual per lane, in fp32
 
-    const isa::kernel native = only(arch, "row_configILi128ELi8ELi8ELi128E", false, true);
+    const isa::kernel native = only(arch, "row_configILi256ELi4ELi8ELi256E", false, true);
     CHECK(native.contains("global_load_dwordx4"));
     CHECK(native.count("ds_bpermute_b32") == 6);
     CHECK(native.count("s_barrier") == 1);  // one barrier: every thread adds the wave sums itself
-    CHECK(native.lds_bytes == 8);           // 2 waves x one float
+    CHECK(native.lds_bytes == 16);          // 4 waves x one float
     CHECK(native.scratch_bytes == 0);
   }
 }

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 #include <hipfuse/norm/rmsnorm_launch.hpp>
+#include <hipfuse/quant/rmsnorm_quant_launch.hpp>
 
 using namespace hipfuse;
 
@@ -36,6 +37,23 @@ shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::
   shape out{};
   const status s = norm_detail::with_row_config<Arch, T>(
       n, vector_path,
+      [&](auto config) {
+        using C = decltype(config);
+        out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+        if (prefetch) *prefetch = C::prefetch_weight;
+        return status::success();
+      },
+      total);
+  REQUIRE(s.ok());
+  return out;
+}
+
+// The fused RMSNorm -> FP8 launcher's choice (rows of at least a wave on a GPU).
+template <class Arch>
+shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr) {
+  shape out{};
+  const status s = quant_detail::with_fused_row_config<Arch, bfloat16>(
+      n,
       [&](auto config) {
         using C = decltype(config);
         out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
@@ -104,8 +122,8 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::sm90, bfloat16>(512) == shape{32, 2, 8, 256});   // k_nope
   CHECK(chosen<arch::sm90, bfloat16>(1024) == shape{32, 4, 8, 256});
   CHECK(chosen<arch::sm90, bfloat16>(1536) == shape{32, 6, 8, 256});  // MLA q
-  CHECK(chosen<arch::sm90, bfloat16>(2048) == shape{128, 8, 8, 128});
-  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{128, 8, 8, 128});
+  CHECK(chosen<arch::sm90, bfloat16>(2048) == shape{256, 4, 8, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(7168) == shape{256, 4, 8, 256});
   CHECK(chosen<arch::sm90, bfloat16>(16384) == shape{512, 4, 8, 512});
   CHECK(chosen<arch::sm90, bfloat16>(16385) == shape{512, 0, 8, 512});
   CHECK(chosen<arch::sm90, float>(128) == shape{32, 2, 4, 256});
@@ -115,7 +133,7 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::gfx942, bfloat16>(512) == shape{64, 2, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(1536) == shape{64, 4, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(3072) == shape{64, 6, 8, 256});
-  CHECK(chosen<arch::gfx942, bfloat16>(4096) == shape{128, 8, 8, 128});
+  CHECK(chosen<arch::gfx942, bfloat16>(4096) == shape{256, 4, 8, 256});
   CHECK(chosen<arch::gfx950, bfloat16>(8193) == shape{512, 4, 8, 512});
   CHECK(chosen<arch::gfx950, bfloat16>(100, false) == shape{64, 0, 1, 256});
 
@@ -129,7 +147,7 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::sm90, bfloat16>(7168, true, small) == shape{256, 4, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(1536, true, small) == shape{64, 4, 8, 128});
   CHECK(chosen<arch::sm90, bfloat16>(7168, true, prefetch_weight_below_elements, &prefetch) ==
-        shape{128, 8, 8, 128});
+        shape{256, 4, 8, 256});
   CHECK_FALSE(prefetch);
   CHECK(chosen<arch::sm90, bfloat16>(16385, true, small, &prefetch) == shape{512, 0, 8, 512});
   CHECK_FALSE(prefetch);
@@ -172,4 +190,21 @@ TEST_CASE("tiers grow in capacity, fit a wave or a block, and end in a streaming
   check_tiers<arch::sm90>();
   check_tiers<arch::gfx942>();
   check_tiers<arch::gfx950>();
+}
+
+TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or more", "[rmsnorm][quant]") {
+  const std::int64_t big = std::int64_t(1) << 30, small = prefetch_weight_below_elements - 1;
+  bool prefetch = true;
+  CHECK(chosen_fused<arch::sm90>(7168, big, &prefetch) == shape{256, 4, 8, 256});
+  CHECK_FALSE(prefetch);
+  CHECK(chosen_fused<arch::sm90>(7168, small, &prefetch) == shape{256, 4, 8, 256});
+  CHECK(prefetch);
+  CHECK(chosen_fused<arch::sm90>(7168, prefetch_weight_below_elements, &prefetch) == shape{256, 4, 8, 256});
+  CHECK_FALSE(prefetch);
+  CHECK(chosen_fused<arch::sm90>(1536, big) == shape{32, 6, 8, 256});
+  CHECK(chosen_fused<arch::sm90>(1536, small) == shape{32, 6, 8, 64});
+  CHECK(chosen_fused<arch::sm90>(256, big) == shape{32, 2, 8, 256});  // never a lane group below a wave
+  CHECK(chosen_fused<arch::gfx942>(7168, big) == shape{256, 4, 8, 256});
+  CHECK(chosen_fused<arch::gfx950>(1536, big) == shape{64, 4, 8, 256});
+  CHECK(chosen_fused<arch::host>(7168, big) == shape{1, 1024, 8, 1});
 }

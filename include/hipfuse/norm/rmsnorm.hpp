@@ -92,8 +92,13 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_floats(T* p, const float (&in)[N])
 HIPFUSE_UNROLL
   for (int base = 0; base < N; base += piece) {
     vec<T, piece> v;
+    if constexpr (piece % 2 == 0) {
 HIPFUSE_UNROLL
-    for (int i = 0; i < piece; ++i) v[i] = from_float<T>(in[base + i]);
+      for (int i = 0; i < piece; i += 2) from_float2<T>(in[base + i], in[base + i + 1], v[i], v[i + 1]);
+    } else {
+HIPFUSE_UNROLL
+      for (int i = 0; i < piece; ++i) v[i] = from_float<T>(in[base + i]);
+    }
     v.store(p + base);
   }
 }
@@ -144,17 +149,31 @@ class rmsnorm_row {
     const int nvec = row.n / vec_n;
     float sum_sq = 0.0f;
     if constexpr (Config::cached) {
+      // Every load is issued before the first use, so the row takes one memory round trip: a
+      // load whose result is consumed in the same conditional block waits before the next
+      // vector's load is issued (ptxas does not hoist loads across those branches), which made
+      // a row of VecsPerThread vectors cost VecsPerThread round trips.
+      vec<T, vec_n> r_[Residual ? cached_vecs : 1];
+HIPFUSE_UNROLL
+      for (int j = 0; j < cached_vecs; ++j) {
+        const int v = j * threads + lane;
+        if (active && v < nvec) {
+          xr_[j] = vec<T, vec_n>::load(row.input + v * vec_n);
+          if constexpr (Residual) r_[j] = vec<T, vec_n>::load(row.residual + v * vec_n);
+          if constexpr (prefetch_weight) w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
+        }
+      }
+      // Under the same condition as the loads: a sum formed unconditionally would let the
+      // compiler keep its fp32 conversions of the row alive for apply() (twice the registers).
 HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
         if (active && v < nvec) {
           if constexpr (Residual) {
-            read_x(row, v * vec_n, xf_[j]);
+HIPFUSE_UNROLL
+            for (int i = 0; i < vec_n; ++i) xf_[j][i] = to_float(xr_[j][i]) + to_float(r_[j][i]);
             norm_detail::store_floats(row.residual + v * vec_n, xf_[j]);
-          } else {
-            xr_[j] = vec<T, vec_n>::load(row.input + v * vec_n);
           }
-          if constexpr (prefetch_weight) w_[j] = vec<T, vec_n>::load(row.weight + v * vec_n);
           float x[vec_n];
           held(j, x);
 HIPFUSE_UNROLL
@@ -197,6 +216,9 @@ HIPFUSE_UNROLL
     if (!active) return;
     const int nvec = row.n / vec_n;
     if constexpr (Config::cached) {
+      // Weights not prefetched are read here one vector at a time. Loading them all before the
+      // first consume() (the consumer's stores may alias them as far as the compiler knows) was
+      // measured slower on H100 for streaming launches: the extra registers cost rows in flight.
 HIPFUSE_UNROLL
       for (int j = 0; j < cached_vecs; ++j) {
         const int v = j * threads + lane;
@@ -289,8 +311,9 @@ HIPFUSE_UNROLL
   }
 
   // Without a residual the row stays in its storage type (half the registers of fp32 for 16-bit
-  // types); x + residual is not representable in T, so that sum stays in fp32.
-  vec<T, vec_n> xr_[Residual ? 1 : cached_vecs];
+  // types); x + residual is not representable in T, so that sum stays in fp32 (xr_ then only
+  // holds the loaded input until the sum is formed).
+  vec<T, vec_n> xr_[cached_vecs];
   float xf_[Residual ? cached_vecs : 1][vec_n];
   vec<T, vec_n> w_[prefetch_weight ? cached_vecs : 1];
   float tail_[tail_slots];
@@ -395,12 +418,13 @@ HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = 
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
-    // Registers on sm90 (bf16, ptxas): the wave tier {w, 6} takes 56 streaming (4 blocks of 256
-    // per SM), 80 prefetching; the block tier {128, 8} 61 streaming (8 blocks of 128 per SM, 8
-    // rows of 7168 in flight), its latency shape {256, 4} with prefetched weights 63. The row
-    // is held in its storage type (16-bit), which is what makes 8 vectors per thread affordable.
+    // Measured on H100 (bench/sweep_rmsnorm, bf16; docs/rmsnorm.md): the block tier streams [T, 7168]
+    // as {256, 4} at 100 % of the copy bandwidth ({128, 8}: 99 %, {512, 2}: 96 % at T = 65536) and
+    // runs the fused quantizer as fast as {128, 7}, the best of the others. The latency shapes
+    // prefetch the weights with the row; two-wave blocks for wave rows and 256 threads per
+    // 7168-row were the fastest below 2^24 elements.
     constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
-                                   {w, 6, 256}, {128, 8, 128}, {512, 4, 512}, {512, 0, 512}};
+                                   {w, 6, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     constexpr row_shape latency_tiers[] = {{8, 1, 2 * w}, {16, 1, 2 * w},  {w, 2, 2 * w},   {w, 4, 2 * w},
                                            {w, 6, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     return latency ? latency_tiers[tier] : tiers[tier];
@@ -427,10 +451,11 @@ static_assert(latency_tiers_match<arch::sm90>() && latency_tiers_match<arch::gfx
               "a tier's latency shape must hold the same rows, with the same kind of reduction");
 }  // namespace norm_detail
 
-// Launches moving fewer elements than this are latency-bound: their cached tiers prefetch the
-// weights (see row_config). Measured on H100 (docs/rmsnorm.md): prefetching is ~1 us faster for a
-// few rows and 15-25% slower when streaming (MLA T=4096, [T,7168] T=1024 and up).
-inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 22;
+// Launches moving fewer elements than this are latency-bound: their cached tiers take the latency
+// shapes (see row_config). Measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md): the latency
+// shapes win up to MLA T = 4096 (8.4M elements) and [T, 7168] T = 1024 (7.3M), the streaming
+// shapes from MLA T = 16384 (34M) and [T, 7168] T = 4096 (29M), for the norm and the fused quant.
+inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 24;
 
 // Any alignment, any length: one element per access, a wave per row, streaming.
 template <class Arch>

@@ -3,6 +3,7 @@
 // _Float16 / __half, so user buffers of those types can be passed by reinterpret_cast.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include "bits.hpp"
 
 namespace hipfuse {
@@ -70,6 +71,35 @@ template <>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE bfloat16 from_float<bfloat16>(float x) { return to_bfloat16(x); }
 template <>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float16 from_float<float16>(float x) { return to_float16(x); }
+
+// Two values rounded at once: the same bits as two to_bfloat16() calls. On NVIDIA GPUs from sm_80
+// one packed convert (cvt.rn.bf16x2.f32) rounds both, where the portable rounding takes about
+// seven integer instructions per value; the hardware writes a canonical NaN, so a pair holding a
+// NaN takes the portable path.
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void to_bfloat16x2(float a, float b, bfloat16& ra, bfloat16& rb) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if (__builtin_expect(a == a && b == b, 1)) {
+    std::uint32_t packed;
+    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(b), "f"(a));  // a in the low half
+    ra = bfloat16{static_cast<std::uint16_t>(packed & 0xFFFFu)};
+    rb = bfloat16{static_cast<std::uint16_t>(packed >> 16)};
+    return;
+  }
+#endif
+  ra = to_bfloat16(a);
+  rb = to_bfloat16(b);
+}
+
+// from_float for a pair (the packed convert where T is bf16).
+template <class T>
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void from_float2(float a, float b, T& ra, T& rb) {
+  if constexpr (std::is_same_v<T, bfloat16>) {
+    to_bfloat16x2(a, b, ra, rb);
+  } else {
+    ra = from_float<T>(a);
+    rb = from_float<T>(b);
+  }
+}
 
 template <class T>
 inline constexpr bool is_activation_type = false;

@@ -65,9 +65,10 @@ struct rmsnorm_quant_row {
         if (count != vec_n) return;  // no tails: n is a multiple of the group size
         float v[vec_n];
         vec<T, vec_n> rounded;
-        for (int i = 0; i < vec_n; ++i) {
-          rounded[i] = from_float<T>(y[i]);
+        for (int i = 0; i < vec_n; i += 2) {
+          from_float2<T>(y[i], y[i + 1], rounded[i], rounded[i + 1]);
           v[i] = to_float(rounded[i]);
+          v[i + 1] = to_float(rounded[i + 1]);
         }
         if (out) rounded.store(out + first);
         store_piece(t, first, v);

@@ -173,7 +173,8 @@ namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
 // rows take at least a wave, so a wave never mixes rows.
-// total_elements: all rows together; small launches take the tier's weight-prefetching variant.
+// total_elements: all rows together; launches below prefetch_weight_below_elements take the tier's
+// latency shape, as the norm does (on H100 the same 2^24 switch is right for both).
 template <class Arch, class T, int Tier = 0, class F>
 status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t total_elements = 0) {
   using candidate = row_tier_config<Arch, T, Tier>;
@@ -182,8 +183,8 @@ status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t tota
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
-    if (usable && row_elements <= candidate::max_cached_elements) {
-      if constexpr (usable) {
+    if constexpr (usable) {
+      if (row_elements <= candidate::max_cached_elements) {
         if (total_elements < prefetch_weight_below_elements) return f(prefetching{});
         return f(candidate{});
       }
