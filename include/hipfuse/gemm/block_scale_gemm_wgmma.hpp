@@ -29,6 +29,7 @@
 #include "block_scale_gemm_args.hpp"
 #include "tile_config.hpp"
 #include "tma_sm90.hpp"
+#include "wgmma_config.hpp"
 
 namespace hipfuse {
 namespace gemm {
@@ -355,7 +356,7 @@ __global__ void __launch_bounds__(Shape::threads, 1)
   kernel_body<arch::sm90>([&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, tma_store, args); });
 }
 
-// The configurations, picked per problem by pick_wgmma_config below. Large: two consumer
+// The configurations, picked per problem by pick_wgmma_config (wgmma_config.hpp). Large: two consumer
 // warpgroups on 128×128 tiles, six 32 KiB stages and 32 KiB for the epilogue. Narrower tiles make
 // more of them when 128×128 would leave SMs idle, and decode tiles (64 rows) split each tile's k
 // blocks over two warpgroups; the deeper rings keep more of the weight stream in flight per SM.
@@ -363,33 +364,6 @@ using wgmma_shape_128x128 = wgmma_shape<128, 128, 6>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
-
-enum class wgmma_config { t128x128, t128x64, t64x64, t64x32 };
-
-// Estimated time = rounds of tiles over the SMs × the time of one tile relative to 128×128, the
-// relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
-// ~0.70 of a 128×128 one, a 64×64 split tile ~0.42, a 64×32 one ~0.45 once its lower efficiency
-// counts). Wave quantization decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in
-// one round (70 µs) but 224 of 128×64 in two (97 µs).
-inline wgmma_config pick_wgmma_config(int m, int n, int sms) {
-  struct candidate {
-    wgmma_config config;
-    int block_m, block_n;
-    double cost;
-  };
-  constexpr candidate candidates[] = {{wgmma_config::t128x128, 128, 128, 1.0},
-                                      {wgmma_config::t128x64, 128, 64, 0.70},
-                                      {wgmma_config::t64x64, 64, 64, 0.42},
-                                      {wgmma_config::t64x32, 64, 32, 0.45}};
-  wgmma_config best = wgmma_config::t128x128;
-  double best_time = 0;
-  for (const candidate& c : candidates) {
-    const std::int64_t tiles = static_cast<std::int64_t>((m + c.block_m - 1) / c.block_m) * ((n + c.block_n - 1) / c.block_n);
-    const double time = static_cast<double>((tiles + sms - 1) / sms) * c.cost;
-    if (best_time == 0 || time < best_time) best = c.config, best_time = time;
-  }
-  return best;
-}
 
 // Whether this program's sm90 code of the kernel was built with wgmma (sm_90a) rather than plain
 // sm_90: only the sm_90a body declares static shared memory (its mbarriers).

@@ -1,0 +1,37 @@
+// Which wgmma tile shape the sm90 GEMM launcher runs for a problem (block_scale_gemm_wgmma.hpp
+// has the shapes). Plain host code, so the choice is testable on any platform.
+#pragma once
+#include <cstdint>
+
+namespace hipfuse {
+namespace gemm {
+
+enum class wgmma_config { t128x128, t128x64, t64x64, t64x32 };
+
+// Estimated time = rounds of tiles over the SMs × the time of one tile relative to 128×128, the
+// relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
+// ~0.70 of a 128×128 one, a 64×64 split tile ~0.42, a 64×32 one ~0.45 once its lower efficiency
+// counts). Wave quantization decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in
+// one round (70 µs) but 224 of 128×64 in two (97 µs).
+inline wgmma_config pick_wgmma_config(int m, int n, int sms) {
+  struct candidate {
+    wgmma_config config;
+    int block_m, block_n;
+    double cost;
+  };
+  constexpr candidate candidates[] = {{wgmma_config::t128x128, 128, 128, 1.0},
+                                      {wgmma_config::t128x64, 128, 64, 0.70},
+                                      {wgmma_config::t64x64, 64, 64, 0.42},
+                                      {wgmma_config::t64x32, 64, 32, 0.45}};
+  wgmma_config best = wgmma_config::t128x128;
+  double best_time = 0;
+  for (const candidate& c : candidates) {
+    const std::int64_t tiles = static_cast<std::int64_t>((m + c.block_m - 1) / c.block_m) * ((n + c.block_n - 1) / c.block_n);
+    const double time = static_cast<double>((tiles + sms - 1) / sms) * c.cost;
+    if (best_time == 0 || time < best_time) best = c.config, best_time = time;
+  }
+  return best;
+}
+
+}  // namespace gemm
+}  // namespace hipfuse

@@ -1,0 +1,31 @@
+// The sm90 wgmma GEMM's tile choice (gemm/wgmma_config.hpp), against the cases measured on the
+// H100 that motivated it (docs/gemm-hopper.md): full 128×128 tiles when they fill the GPU, 64-row
+// split tiles for decode, and one round of wide tiles over two rounds of narrow ones.
+#include <hipfuse/gemm/wgmma_config.hpp>
+#include "test_support.hpp"
+
+using hipfuse::gemm::pick_wgmma_config;
+using hipfuse::gemm::wgmma_config;
+
+TEST_CASE("wgmma tile choice on a 132-SM H100", "[gemm]") {
+  const int sms = 132;
+  // Prefill: 128x128 tiles fill every SM several times.
+  CHECK(pick_wgmma_config(4096, 7168, sms) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(4096, 2112, sms) == wgmma_config::t128x128);
+  // 7168 columns at M = 256: 112 tiles of 128x128 in one round beat 224 of 128x64 in two.
+  CHECK(pick_wgmma_config(256, 7168, sms) == wgmma_config::t128x128);
+  // Decode: 64-row tiles (the split-k consumers), never 128 rows for one token.
+  for (const int n : {2112, 4096, 7168, 24576, 32768}) {
+    INFO("N = " << n);
+    const wgmma_config c = pick_wgmma_config(1, n, sms);
+    CHECK((c == wgmma_config::t64x64 || c == wgmma_config::t64x32));
+  }
+  // Narrow N at M = 128: 128-row tiles would occupy 17–33 SMs; 64-row ones more.
+  const wgmma_config narrow = pick_wgmma_config(128, 2112, sms);
+  CHECK((narrow == wgmma_config::t64x64 || narrow == wgmma_config::t64x32));
+}
+
+TEST_CASE("wgmma tile choice scales with the SM count", "[gemm]") {
+  // On a GPU with few SMs even small problems fill it with the widest tiles.
+  CHECK(pick_wgmma_config(256, 7168, 8) == wgmma_config::t128x128);
+}
