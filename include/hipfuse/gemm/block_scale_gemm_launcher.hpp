@@ -121,21 +121,18 @@ status launch_block_scale_gemm(const Args& args, platform::stream_t stream) {
 #if defined(HIPFUSE_PLATFORM_CUDA)
   if constexpr (std::is_same_v<typename Policy::template gemm_backend<float>, backend::wgmma_e4m3> &&
                 std::is_same_v<typename Args::b_layout, b_standard>) {
-    int sms = 0;
-    if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
-    auto go = [&](auto shape) -> status {
-      using shape_t = decltype(shape);
-      if (!wgmma_code_present<shape_t, Args>()) return status::error(status_code::unsupported_arch, "");
-      return launch_block_scale_gemm_wgmma<shape_t, Args>(args, stream, sms);
-    };
-    status s = status::success();
-    switch (pick_wgmma_config(args.m, args.n, sms)) {
-      case wgmma_config::t128x128: s = go(wgmma_shape_128x128{}); break;
-      case wgmma_config::t128x64: s = go(wgmma_shape_128x64{}); break;
-      case wgmma_config::t64x64: s = go(wgmma_shape_64x64{}); break;
-      case wgmma_config::t64x32: s = go(wgmma_shape_64x32{}); break;
+    // Every shape is compiled in one pass, so one presence check speaks for all of them.
+    if (wgmma_code_present<wgmma_shape_128x128, Args>()) {
+      int sms = 0;
+      if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
+      switch (pick_wgmma_config(args.m, args.n, sms)) {
+        case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
+        case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);
+        case wgmma_config::t64x64: return launch_block_scale_gemm_wgmma<wgmma_shape_64x64, Args>(args, stream, sms);
+        case wgmma_config::t64x32: return launch_block_scale_gemm_wgmma<wgmma_shape_64x32, Args>(args, stream, sms);
+      }
     }
-    if (s.code != status_code::unsupported_arch) return s;  // else: no sm_90a code, run mma.sync
+    // No sm_90a code in this program: the mma.sync tiles below.
   }
 #endif
   auto go = [&](auto small_m) {
