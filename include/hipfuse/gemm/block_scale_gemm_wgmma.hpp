@@ -4,7 +4,8 @@
 // One persistent block per SM walks the output tiles. Warpgroup 0 is the producer: one thread
 // issues tensor copies (TMA) of each 128-k slab of A and B into a ring of shared-memory stages,
 // each stage guarded by a "full" mbarrier (copies landed) and an "empty" one (consumers done).
-// The other warpgroups are consumers, 64 rows each: per 128-k block four wgmma m64nNk32 into a
+// The other warpgroups are consumers, 64 rows each (decode tiles: two per 64 rows, taking
+// alternate 128-k blocks and adding their sums at the end): per 128-k block four wgmma m64nNk32 into a
 // partial accumulator, then the promotion acc += partial · sa[row] · sb in fp32 registers (the
 // fp8 products of different scale blocks never share an fp32 sum), then the next block. While
 // one consumer promotes, the other's wgmma keeps the tensor cores busy, and the producer already
@@ -95,8 +96,11 @@ struct ring_position {
   }
 };
 
+// bf16(lo) in the low half, bf16(hi) in the high half: one store of two adjacent columns.
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t pack_bf16x2(float lo, float hi) {
-  return static_cast<std::uint32_t>(to_bfloat16(lo).bits) | (static_cast<std::uint32_t>(to_bfloat16(hi).bits) << 16);
+  bfloat16 a, b;
+  to_bfloat16x2(lo, hi, a, b);
+  return static_cast<std::uint32_t>(a.bits) | (static_cast<std::uint32_t>(b.bits) << 16);
 }
 
 // The scales one consumer thread needs for one k block: its two rows' A scales and the tile's B.
@@ -217,7 +221,7 @@ struct block_scale_gemm_wgmma {
         issue_at.template advance<Shape::k_split>();
       };
       // Promote the oldest issued block: free its stage, acc += part · sa[row] · sb.
-      auto promote = [&](float(&part)[acc_count], int /*j*/, const block_scales& sc) {
+      auto promote = [&](float(&part)[acc_count], const block_scales& sc) {
         wgmma_fence_registers(part);
         if (lane == 0) sm90::mbarrier_arrive(&empty[release_at.stage]);
         release_at.template advance<Shape::k_split>();
@@ -233,20 +237,20 @@ struct block_scale_gemm_wgmma {
         for (; j + 1 < mine; j += 2) {
           issue(partial1, j, sc1);
           wgmma_wait<1>();
-          promote(partial0, j - 1, sc0);
+          promote(partial0, sc0);
           issue(partial0, j + 1, sc0);
           wgmma_wait<1>();
-          promote(partial1, j, sc1);
+          promote(partial1, sc1);
         }
         if (j < mine) {
           issue(partial1, j, sc1);
           wgmma_wait<1>();
-          promote(partial0, j - 1, sc0);
+          promote(partial0, sc0);
           wgmma_wait<0>();
-          promote(partial1, j, sc1);
+          promote(partial1, sc1);
         } else {
           wgmma_wait<0>();
-          promote(partial0, j - 1, sc0);
+          promote(partial0, sc0);
         }
       }
       if constexpr (Shape::k_split > 1) {
@@ -336,10 +340,10 @@ struct block_scale_gemm_wgmma {
         if (p.bias != nullptr) v0 += to_float(p.bias[col]), v1 += to_float(p.bias[col + 1]);
         if (pairs_aligned) {
           vec<bfloat16, 2> v;
-          v[0] = to_bfloat16(v0), v[1] = to_bfloat16(v1);
+          to_bfloat16x2(v0, v1, v[0], v[1]);
           v.store(out);
         } else {
-          out[0] = to_bfloat16(v0), out[1] = to_bfloat16(v1);
+          to_bfloat16x2(v0, v1, out[0], out[1]);
         }
       } else {
         if (p.bias != nullptr) v0 += to_float(p.bias[col]);
