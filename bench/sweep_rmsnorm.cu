@@ -248,6 +248,8 @@ void sweep(report& rep, const options& opt, const char* op, bool mla, bool quant
   }
 }
 
+__global__ void empty_kernel() {}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -256,6 +258,15 @@ int main(int argc, char** argv) {
   const std::vector<int> tokens = token_counts(opt.quick);
   const char* only = std::getenv("SWEEP_ONLY");
   auto want = [&](const char* op) { return !only || std::strstr(only, op) != nullptr; };
+  {  // the floor every row of the sweep sits on
+    const timing t = time_launches(
+        [](int, cudaStream_t st) {
+          empty_kernel<<<1, 32, 0, st>>>();
+          return cuda_status(cudaGetLastError(), "empty kernel");
+        },
+        1, opt);
+    std::fprintf(stderr, "EMPTY kernel launch %9.2f us\n", t.median_us);
+  }
 
   // The table's choices ("launcher") against their nearest rivals: "each" streams (weights read
   // per vector after the reduction), "pre" prefetches the weights with the row.
@@ -265,12 +276,19 @@ int main(int argc, char** argv) {
            norm_variant<cfg<512, 2, 512, true>>("512x2 pre"),
            norm_variant<cfg<256, 4, 256, true>, native_policy>("256x4 pre native"),
            norm_variant<cfg<512, 2, 512, true>, native_policy>("512x2 pre native"),
-           norm_variant<cfg<256, 4, 256>, native_policy>("256x4 each native")},
+           norm_variant<cfg<256, 4, 256>, native_policy>("256x4 each native"),
+           norm_variant<cfg<128, 7, 128, true>, native_policy>("128x7 pre native"),
+           norm_variant<cfg<1024, 1, 1024, true>, native_policy>("1024x1 pre native")},
           tokens);
   if (want("mla_qk"))
     sweep(rep, opt, "mla_qk", true, false,
           {norm_variant<cfg<32, 6, 256>>("32x6/256 each"), norm_variant<cfg<32, 6, 128>>("32x6/128 each"),
-           norm_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), norm_variant<cfg<32, 6, 128, true>>("32x6/128 pre")},
+           norm_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), norm_variant<cfg<32, 6, 128, true>>("32x6/128 pre"),
+           norm_variant<cfg<32, 6, 32, true>>("32x6/32 pre"),
+           norm_variant<cfg<64, 3, 64, true>, native_policy>("64x3 pre native"),
+           norm_variant<cfg<128, 2, 128, true>, native_policy>("128x2 pre native"),
+           norm_variant<cfg<256, 1, 256, true>, native_policy>("256x1 pre native"),
+           norm_variant<cfg<256, 1, 256, true>>("256x1 pre")},
           tokens);
   if (want("rmsq7168"))
     sweep(rep, opt, "rmsq7168", false, true,

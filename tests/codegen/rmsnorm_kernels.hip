@@ -10,7 +10,7 @@ using hipfuse::bfloat16;
 template <class Arch>
 using mla_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 1536>::type;  // q: 1536, k_nope: 512
 template <class Arch>
-using mla_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 3, true>;  // a few MLA rows (AMD tier 3)
+using mla_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 3, hipfuse::row_launch::latency>;  // a few MLA rows (AMD tier 3)
 template <class Arch>
 using head_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 128>::type;  // Qwen3 head_dim 128
 template <class Arch>

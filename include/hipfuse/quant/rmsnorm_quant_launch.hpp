@@ -172,24 +172,23 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
 namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
-// rows take at least a wave, so a wave never mixes rows.
-// total_elements: all rows together; launches below prefetch_weight_below_elements take the tier's
-// latency shape, as the norm does (on H100 the same 2^24 switch is right for both).
+// rows take at least a wave, so a wave never mixes rows. The shape follows the norm's rule
+// (pick_row_launch) with the fused quantizer's own prefetch switch: its streaming shapes win from
+// fused_prefetch_below_elements on, block rows included.
 template <class Arch, class T, int Tier = 0, class F>
-status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t total_elements = 0) {
+status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size) {
   using candidate = row_tier_config<Arch, T, Tier>;
-  using prefetching = row_tier_config<Arch, T, Tier, true>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
     if constexpr (usable) {
-      if (row_elements <= candidate::max_cached_elements) {
-        if (total_elements < prefetch_weight_below_elements) return f(prefetching{});
-        return f(candidate{});
-      }
+      if (row_elements <= candidate::max_cached_elements)
+        return norm_detail::with_tier_kind<Arch, T, Tier>(
+            pick_row_launch<Arch>(Tier, size.rows, size.elements, fused_prefetch_below_elements, false),
+            std::forward<F>(f));
     }
-    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), total_elements);
+    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size);
   }
 }
 
@@ -248,7 +247,7 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
       };
       if (a.residual) return go(std::true_type{});
       return go(std::false_type{});
-    }, a.rows * a.cols + a.second.rows * a.second.cols);
+    }, norm_detail::launch_size{a.rows + a.second.rows, a.rows * a.cols + a.second.rows * a.second.cols});
   });
 }
 
