@@ -299,7 +299,8 @@ int main(int argc, char** argv) {
   if (want("mla_quant"))
     sweep(rep, opt, "mla_quant", true, true,
           {quant_variant<cfg<32, 6, 256>>("32x6/256 each"), quant_variant<cfg<32, 6, 128>>("32x6/128 each"),
-           quant_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), quant_variant<cfg<32, 6, 128, true>>("32x6/128 pre")},
+           quant_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), quant_variant<cfg<32, 6, 128, true>>("32x6/128 pre"),
+           quant_variant<cfg<256, 1, 256, true>>("256x1 pre"), quant_variant<cfg<64, 3, 64, true>>("64x3 pre")},
           tokens);
   return rep.write();
 }

@@ -447,11 +447,13 @@ HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, row_launch kind
     // as {256, 4} at 100 % of the copy bandwidth ({128, 8}: 99 %, {512, 2}: 96 % at T = 65536) and
     // runs the fused quantizer as fast as {128, 7}, the best of the others. The latency shapes
     // prefetch the weights with the row; two-wave blocks for wave rows and 256 threads per
-    // 7168-row were the fastest from about a thousand rows up.
+    // 7168-row were the fastest from about a thousand rows up, and an MLA q row (tier 4) over the
+    // two waves of its block ({2W, 3}): 5.3 vs 5.9 µs for the QK norm at T = 1024, 14.6 vs 18.1 µs
+    // for the fused MLA quantizer at T = 4096.
     constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
                                    {w, 6, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     constexpr row_shape latency_tiers[] = {{8, 1, 2 * w}, {16, 1, 2 * w},  {w, 2, 2 * w},   {w, 4, 2 * w},
-                                           {w, 6, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
+                                           {2 * w, 3, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     const row_shape latency = latency_tiers[tier];
     if (kind == row_launch::streaming) return tiers[tier];
     if (kind == row_launch::latency || latency.vecs_per_thread <= 2) return latency;
@@ -488,14 +490,15 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 // The kind of launch (see row_tier_shape), measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md):
 //   wide below wide_rows_at_most rows: MLA T = 128 (256 rows) 2.82 µs wide vs 3.72 latency; at
 //     T = 1024 (2048 rows) wide lost (6.7 vs 5.9 µs); [T, 7168] T = 128 4.08 vs 4.30, T = 1024 lost.
-//   latency below prefetch_below elements: the norms prefetch up to MLA T = 16384 (34M elements:
-//     48.8 vs 50.2 µs) and lose at T = 65536 (134M); the fused quantizer streams from [T, 7168]
-//     T = 16384 (117M: 160.7 vs 166.1 µs), so it switches at fused_prefetch_below_elements.
+//   latency below prefetch_weight_below_elements: the norm and the fused quantizer prefetch up to
+//     MLA T = 16384 (34M elements: 48.8 vs 50.2 µs; fused 48.2 vs 49.9) and [T, 7168] T = 4096
+//     (29M; fused 42.9 vs 44.3) and stream from MLA T = 65536 (134M) and [T, 7168] T = 16384
+//     (117M; fused 155.4 vs 156.9 µs).
 //   Block-wide rows of the plain norm ([T, 7168]) prefetch at every size (619 vs 626 µs at
-//     T = 65536): their weights are a small part of the row's registers.
+//     T = 65536): their weights are a small part of the row's registers (the fused quantizer's
+//     are not: block_rows_prefetch = false).
 inline constexpr std::int64_t wide_rows_at_most = 512;
 inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
-inline constexpr std::int64_t fused_prefetch_below_elements = std::int64_t(1) << 24;
 
 template <class Arch>
 HIPFUSE_HOST_DEVICE constexpr row_launch pick_row_launch(int tier, std::int64_t rows, std::int64_t elements,
