@@ -215,19 +215,20 @@ TEST_CASE("tiers grow in capacity, fit a wave or a block, and end in a streaming
 }
 
 TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or more", "[rmsnorm][quant]") {
-  const std::int64_t big = std::int64_t(1) << 30, small = prefetch_weight_below_elements - 1;
+  const std::int64_t big = std::int64_t(1) << 30, small = fused_prefetch_below_elements - 1;
   bool prefetch = true;
   CHECK(chosen_fused<arch::sm90>(7168, big, &prefetch) == shape{256, 4, 8, 256});
   CHECK_FALSE(prefetch);
   CHECK(chosen_fused<arch::sm90>(7168, small, &prefetch) == shape{256, 4, 8, 256});
-  CHECK(prefetch);
-  CHECK(chosen_fused<arch::sm90>(7168, prefetch_weight_below_elements, &prefetch) == shape{256, 4, 8, 256});
-  CHECK_FALSE(prefetch);
+  CHECK_FALSE(prefetch);  // block rows of the fused quantizer stream unless the launch is wide
   CHECK(chosen_fused<arch::sm90>(7168, 16 * 7168, &prefetch, 16) == shape{512, 2, 8, 512});  // decode: wide
   CHECK(prefetch);
+  CHECK(chosen_fused<arch::sm90>(1536, small, &prefetch) == shape{64, 3, 8, 64});
+  CHECK(prefetch);
+  CHECK(chosen_fused<arch::sm90>(1536, fused_prefetch_below_elements, &prefetch) == shape{32, 6, 8, 256});
+  CHECK_FALSE(prefetch);
   CHECK(chosen_fused<arch::sm90>(1536, 256 * 1024, nullptr, 256) == shape{256, 1, 8, 256});
   CHECK(chosen_fused<arch::sm90>(1536, big) == shape{32, 6, 8, 256});
-  CHECK(chosen_fused<arch::sm90>(1536, small) == shape{64, 3, 8, 64});
   CHECK(chosen_fused<arch::sm90>(256, big) == shape{32, 2, 8, 256});  // never a lane group below a wave
   CHECK(chosen_fused<arch::gfx942>(7168, big) == shape{256, 4, 8, 256});
   CHECK(chosen_fused<arch::gfx950>(1536, big) == shape{64, 4, 8, 256});

@@ -490,25 +490,27 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 // The kind of launch (see row_tier_shape), measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md):
 //   wide below wide_rows_at_most rows: MLA T = 128 (256 rows) 2.82 µs wide vs 3.72 latency; at
 //     T = 1024 (2048 rows) wide lost (6.7 vs 5.9 µs); [T, 7168] T = 128 4.08 vs 4.30, T = 1024 lost.
-//   latency below prefetch_weight_below_elements: the norm and the fused quantizer prefetch up to
-//     MLA T = 16384 (34M elements: 48.8 vs 50.2 µs; fused 48.2 vs 49.9) and [T, 7168] T = 4096
-//     (29M; fused 42.9 vs 44.3) and stream from MLA T = 65536 (134M) and [T, 7168] T = 16384
-//     (117M; fused 155.4 vs 156.9 µs).
-//   Block-wide rows of the plain norm ([T, 7168]) prefetch at every size (619 vs 626 µs at
-//     T = 65536): their weights are a small part of the row's registers (the fused quantizer's
-//     are not: block_rows_prefetch = false).
+//   latency below prefetch_weight_below_elements: the norm prefetches up to MLA T = 16384 (34M
+//     elements: 48.8 vs 50.2 µs) and [T, 7168] T = 4096 (29M) and streams from MLA T = 65536
+//     (134M). Block-wide rows of the plain norm ([T, 7168]) prefetch at every size (619 vs 626 µs
+//     at T = 65536): their weights are a small part of the row's registers.
+//   The fused quantizer (norm_kind = false) prefetches only below fused_prefetch_below_elements
+//     and never for block-wide rows outside wide launches: its packed rounding leaves ptxas free to
+//     schedule a whole row at once, and the prefetching shapes then lose occupancy ([T, 7168]
+//     T = 4096: 73.7 µs prefetching vs 40.2 streaming; MLA T = 1024: 6.1 vs 7.7 the other way).
 inline constexpr std::int64_t wide_rows_at_most = 512;
 inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
+inline constexpr std::int64_t fused_prefetch_below_elements = std::int64_t(1) << 22;
 
 template <class Arch>
 HIPFUSE_HOST_DEVICE constexpr row_launch pick_row_launch(int tier, std::int64_t rows, std::int64_t elements,
-                                                         std::int64_t prefetch_below = prefetch_weight_below_elements,
-                                                         bool block_rows_prefetch = true) {
+                                                         bool norm_kind = true) {
   if (rows <= wide_rows_at_most) return row_launch::wide;
-  if (elements < prefetch_below) return row_launch::latency;
   const row_shape s = row_tier_shape<Arch>(tier);
-  if (block_rows_prefetch && s.row_threads > Arch::wave_size && s.vecs_per_thread > 0) return row_launch::latency;
-  return row_launch::streaming;
+  const bool block_rows = s.row_threads > Arch::wave_size && s.vecs_per_thread > 0;
+  if (block_rows) return norm_kind ? row_launch::latency : row_launch::streaming;
+  return elements < (norm_kind ? prefetch_weight_below_elements : fused_prefetch_below_elements) ? row_launch::latency
+                                                                                                 : row_launch::streaming;
 }
 
 // Any alignment, any length: one element per access, a wave per row, streaming.

@@ -87,10 +87,21 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint32_t to_bfloat16x2_bits(float a
 #endif
 }
 
+// The same as two bf16 values. The pair goes through the packed convert only when neither is NaN,
+// although the portable rounding gives the same bits for NaN: the (never taken) branch keeps ptxas
+// from hoisting a whole row's conversions ahead of its stores, which in the RMSNorm kernels took
+// 103 instead of 64 registers and ran [T, 7168] at 62 % instead of 100 % of the copy bandwidth.
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void to_bfloat16x2(float a, float b, bfloat16& ra, bfloat16& rb) {
-  const std::uint32_t packed = to_bfloat16x2_bits(a, b);
-  ra = bfloat16{static_cast<std::uint16_t>(packed & 0xFFFFu)};
-  rb = bfloat16{static_cast<std::uint16_t>(packed >> 16)};
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  if (__builtin_expect(a == a && b == b, 1)) {
+    const std::uint32_t packed = to_bfloat16x2_bits(a, b);
+    ra = bfloat16{static_cast<std::uint16_t>(packed & 0xFFFFu)};
+    rb = bfloat16{static_cast<std::uint16_t>(packed >> 16)};
+    return;
+  }
+#endif
+  ra = to_bfloat16(a);
+  rb = to_bfloat16(b);
 }
 
 // from_float for a pair (the packed convert where T is bf16).

@@ -173,7 +173,7 @@ namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
 // rows take at least a wave, so a wave never mixes rows. The shape follows the norm's rule
-// (pick_row_launch), except that block rows stream too in large launches.
+// (pick_row_launch) for the fused quantizer.
 template <class Arch, class T, int Tier = 0, class F>
 status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size) {
   using candidate = row_tier_config<Arch, T, Tier>;
@@ -184,7 +184,7 @@ status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::laun
     if constexpr (usable) {
       if (row_elements <= candidate::max_cached_elements)
         return norm_detail::with_tier_kind<Arch, T, Tier>(
-            pick_row_launch<Arch>(Tier, size.rows, size.elements, prefetch_weight_below_elements, false),
+            pick_row_launch<Arch>(Tier, size.rows, size.elements, false),
             std::forward<F>(f));
     }
     return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size);
