@@ -6,7 +6,9 @@
 //     group_quant_functor, a second runs block_scale_gemm_tile for two weights in one launch
 //     (a gate and an up projection sharing the quantized activation), picking the problem by block.
 //
-// Both must give the same bits; the result is checked against a float64 evaluation of the
+// Both must agree to within 2 bf16 ulps (the same bits where both run the same tiles; on sm90 the
+// host call runs the wgmma backend, whose fp32 sums can run in another order, e.g. with a tile's
+// k blocks split over two warpgroups); the result is checked against a float64 evaluation of the
 // quantized operands. It runs on the GPU it was compiled for (nvcc: NVIDIA; hipcc: AMD) or, built
 // as plain C++, on the host backend.
 #include <algorithm>
@@ -150,9 +152,16 @@ int run(Arch) {
     return 1;
   }
 
-  // Same bits from the host call and the user's kernel; the float64 check of the quantized operands.
-  std::size_t differ = 0;
-  for (std::size_t i = 0; i < y_call.size(); ++i) differ += y_call[i].bits != y_gate[i].bits;
+  // The host call and the user's kernel agree (bits, or 2 bf16 ulps where the backends differ); the
+  // float64 check of the quantized operands.
+  std::size_t differ = 0, beyond_two_ulps = 0;
+  for (std::size_t i = 0; i < y_call.size(); ++i) {
+    if (y_call[i].bits == y_gate[i].bits) continue;
+    ++differ;
+    const double a = hipfuse::to_float(y_call[i]), b = hipfuse::to_float(y_gate[i]);
+    const double larger = std::max(std::fabs(a), std::fabs(b));
+    if (std::fabs(a - b) > 2.0 * std::ldexp(1.0, std::ilogb(larger == 0.0 ? 1e-30 : larger) - 7)) ++beyond_two_ulps;
+  }
   double diff = 0, norm = 0, diff_unquantized = 0;
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) {
@@ -173,12 +182,13 @@ int run(Arch) {
     }
   const double err = std::sqrt(diff / norm), err_unquantized = std::sqrt(diff_unquantized / norm);
   std::printf("fp8_linear on %s: M=%d N=%d K=%d\n", Arch::name, m, n, k);
-  std::printf("  host call vs user kernels: %zu of %zu outputs differ\n", differ, y_call.size());
+  std::printf("  host call vs user kernels: %zu of %zu outputs differ, %zu by more than 2 bf16 ulps\n", differ,
+              y_call.size(), beyond_two_ulps);
   std::printf("  relative error vs float64 of the quantized operands: %.2e (limit 1e-2)\n", err);
   std::printf("  relative error vs the unquantized bf16 x and fp32 W (quantization included): %.2e\n",
               err_unquantized);
   std::printf("  up projection y[0][0] = %g\n", hipfuse::to_float(y_up[0]));
-  return differ == 0 && err <= 1e-2 ? 0 : 1;
+  return beyond_two_ulps == 0 && err <= 1e-2 ? 0 : 1;
 }
 
 int main() {
