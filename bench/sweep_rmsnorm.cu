@@ -26,6 +26,9 @@ using layout = hipfuse::scale_layout::row_major;
 
 template <int R, int V, int B, bool P = false>
 using cfg = hipfuse::row_config<R, V, 8, B, P>;
+// Two 16-byte vectors per lane and group piece (what the fused launcher takes when the row allows).
+template <int R, int V, int B, bool P = false>
+using cfg16 = hipfuse::row_config<R, V, 16, B, P>;
 
 struct data {
   int t = 0, cols = 0, stride = 0;
@@ -292,7 +295,9 @@ int main(int argc, char** argv) {
           tokens);
   if (want("rmsq7168"))
     sweep(rep, opt, "rmsq7168", false, true,
-          {quant_variant<cfg<128, 7, 128>>("128x7 each"), quant_variant<cfg<128, 8, 128>>("128x8 each"),
+          {quant_variant<cfg16<256, 2, 256>>("256x2x16 each"), quant_variant<cfg16<128, 4, 128>>("128x4x16 each"),
+           quant_variant<cfg16<512, 1, 512, true>>("512x1x16 pre"),
+           quant_variant<cfg<128, 7, 128>>("128x7 each"), quant_variant<cfg<128, 8, 128>>("128x8 each"),
            quant_variant<cfg<256, 4, 256>>("256x4 each"), quant_variant<cfg<128, 7, 128, true>>("128x7 pre"),
            quant_variant<cfg<256, 4, 256, true>>("256x4 pre"), quant_variant<cfg<512, 2, 512, true>>("512x2 pre")},
           tokens);
@@ -300,7 +305,9 @@ int main(int argc, char** argv) {
     sweep(rep, opt, "mla_quant", true, true,
           {quant_variant<cfg<32, 6, 256>>("32x6/256 each"), quant_variant<cfg<32, 6, 128>>("32x6/128 each"),
            quant_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), quant_variant<cfg<32, 6, 128, true>>("32x6/128 pre"),
-           quant_variant<cfg<256, 1, 256, true>>("256x1 pre"), quant_variant<cfg<64, 3, 64, true>>("64x3 pre")},
+           quant_variant<cfg<256, 1, 256, true>>("256x1 pre"), quant_variant<cfg<64, 3, 64, true>>("64x3 pre"),
+           quant_variant<cfg16<32, 3, 256>>("32x3x16/256 each"), quant_variant<cfg16<64, 2, 64, true>>("64x2x16 pre"),
+           quant_variant<cfg16<128, 1, 128, true>>("128x1x16 pre")},
           tokens);
   return rep.write();
 }

@@ -234,3 +234,22 @@ TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or m
   CHECK(chosen_fused<arch::gfx950>(1536, big) == shape{64, 4, 8, 256});
   CHECK(chosen_fused<arch::host>(7168, big) == shape{1, 1024, 8, 1});
 }
+
+TEST_CASE("the fused quantizer's paired shapes hold the same rows with 16 values per lane and piece",
+          "[rmsnorm][quant]") {
+  const auto paired = [](auto config) {
+    using C = typename quant_detail::paired_row_config<arch::sm90, decltype(config)>::type;
+    return shape{C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+  };
+  CHECK(paired(row_config<256, 4, 8, 256>{}) == shape{256, 2, 16, 256});
+  CHECK(paired(row_config<32, 6, 8, 256>{}) == shape{32, 3, 16, 256});
+  CHECK(paired(row_config<64, 3, 8, 64, true>{}) == shape{64, 2, 16, 64});
+  CHECK(paired(row_config<256, 1, 8, 256, true>{}) == shape{128, 1, 16, 128});  // wide: half the threads
+  CHECK(paired(row_config<512, 2, 8, 512, true>{}) == shape{512, 1, 16, 512});
+  CHECK(paired(row_config<512, 0, 8, 512>{}) == shape{512, 0, 8, 512});  // streaming rows stay
+  CHECK(paired(row_config<32, 1, 8, 64>{}) == shape{32, 1, 8, 64});      // half a wave would mix rows
+  using host_paired = quant_detail::paired_row_config<arch::host, row_config<1, 1024, 8, 1>>::type;
+  CHECK(host_paired::vec == 8);
+  using wide_prefetch = quant_detail::paired_row_config<arch::sm90, row_config<256, 1, 8, 256, true>>::type;
+  CHECK(wide_prefetch::prefetch_weight);
+}
