@@ -251,8 +251,6 @@ void sweep(report& rep, const options& opt, const char* op, bool mla, bool quant
   }
 }
 
-__global__ void empty_kernel() {}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -261,15 +259,7 @@ int main(int argc, char** argv) {
   const std::vector<int> tokens = token_counts(opt.quick);
   const char* only = std::getenv("SWEEP_ONLY");
   auto want = [&](const char* op) { return !only || std::strstr(only, op) != nullptr; };
-  {  // the floor every row of the sweep sits on
-    const timing t = time_launches(
-        [](int, cudaStream_t st) {
-          empty_kernel<<<1, 32, 0, st>>>();
-          return cuda_status(cudaGetLastError(), "empty kernel");
-        },
-        1, opt);
-    std::fprintf(stderr, "EMPTY kernel launch %9.2f us\n", t.median_us);
-  }
+  std::fprintf(stderr, "EMPTY kernel launch %9.2f us\n", measure_empty_launch_us(opt));  // the floor of every row
 
   // The table's choices ("launcher") against their nearest rivals: "each" streams (weights read
   // per vector after the reduction), "pre" prefetches the weights with the row.
