@@ -494,7 +494,7 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 //     elements: 48.8 vs 50.2 µs) and [T, 7168] T = 4096 (29M) and streams from MLA T = 65536
 //     (134M). Block-wide rows of the plain norm ([T, 7168]) prefetch at every size (619 vs 626 µs
 //     at T = 65536): their weights are a small part of the row's registers.
-//   The fused quantizer (norm_kind = false) prefetches only below fused_prefetch_below_elements
+//   The fused quantizer (row_op::fused_quant) prefetches only below fused_prefetch_below_elements
 //     and never for block-wide rows outside wide launches: its packed rounding leaves ptxas free to
 //     schedule a whole row at once, and the prefetching shapes then lose occupancy ([T, 7168]
 //     T = 4096: 73.7 µs prefetching vs 40.2 streaming; MLA T = 1024: 6.1 vs 7.7 the other way).
@@ -502,15 +502,18 @@ inline constexpr std::int64_t wide_rows_at_most = 512;
 inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
 inline constexpr std::int64_t fused_prefetch_below_elements = std::int64_t(1) << 22;
 
+// Which op the rows feed: the plain norm, or the fused norm -> fp8 quantizer.
+enum class row_op { norm, fused_quant };
+
 template <class Arch>
 HIPFUSE_HOST_DEVICE constexpr row_launch pick_row_launch(int tier, std::int64_t rows, std::int64_t elements,
-                                                         bool norm_kind = true) {
+                                                         row_op op = row_op::norm) {
   if (rows <= wide_rows_at_most) return row_launch::wide;
   const row_shape s = row_tier_shape<Arch>(tier);
   const bool block_rows = s.row_threads > Arch::wave_size && s.vecs_per_thread > 0;
-  if (block_rows) return norm_kind ? row_launch::latency : row_launch::streaming;
-  return elements < (norm_kind ? prefetch_weight_below_elements : fused_prefetch_below_elements) ? row_launch::latency
-                                                                                                 : row_launch::streaming;
+  if (op == row_op::norm)
+    return block_rows || elements < prefetch_weight_below_elements ? row_launch::latency : row_launch::streaming;
+  return !block_rows && elements < fused_prefetch_below_elements ? row_launch::latency : row_launch::streaming;
 }
 
 // Any alignment, any length: one element per access, a wave per row, streaming.

@@ -184,7 +184,7 @@ status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::laun
     if constexpr (usable) {
       if (row_elements <= candidate::max_cached_elements)
         return norm_detail::with_tier_kind<Arch, T, Tier>(
-            pick_row_launch<Arch>(Tier, size.rows, size.elements, false),
+            pick_row_launch<Arch>(Tier, size.rows, size.elements, row_op::fused_quant),
             std::forward<F>(f));
     }
     return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size);
