@@ -33,20 +33,28 @@ struct shape {
 // wide_rows_at_most and prefetch_weight_below_elements.
 constexpr std::int64_t many_rows = std::int64_t(1) << 20;
 
+template <class C>
+shape shape_of() {
+  return {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+}
+
+// The callback the launchers' config walks hand their choice to: records its shape and prefetching.
+auto recorder(shape& out, bool* prefetch) {
+  return [&out, prefetch](auto config) {
+    using C = decltype(config);
+    out = shape_of<C>();
+    if (prefetch) *prefetch = C::prefetch_weight;
+    return status::success();
+  };
+}
+
 template <class Arch, class T>
 shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::int64_t(1) << 30,
              bool* prefetch = nullptr, std::int64_t rows = many_rows) {
   shape out{};
-  const status s = norm_detail::with_row_config<Arch, T>(
-      n, vector_path,
-      [&](auto config) {
-        using C = decltype(config);
-        out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
-        if (prefetch) *prefetch = C::prefetch_weight;
-        return status::success();
-      },
-      norm_detail::launch_size{rows, total});
-  REQUIRE(s.ok());
+  REQUIRE(norm_detail::with_row_config<Arch, T>(n, vector_path, recorder(out, prefetch),
+                                                norm_detail::launch_size{rows, total})
+              .ok());
   return out;
 }
 
@@ -54,16 +62,9 @@ shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::
 template <class Arch>
 shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr, std::int64_t rows = many_rows) {
   shape out{};
-  const status s = quant_detail::with_fused_row_config<Arch, bfloat16>(
-      n,
-      [&](auto config) {
-        using C = decltype(config);
-        out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
-        if (prefetch) *prefetch = C::prefetch_weight;
-        return status::success();
-      },
-      norm_detail::launch_size{rows, total});
-  REQUIRE(s.ok());
+  REQUIRE(quant_detail::with_fused_row_config<Arch, bfloat16>(n, recorder(out, prefetch),
+                                                              norm_detail::launch_size{rows, total})
+              .ok());
   return out;
 }
 
@@ -178,8 +179,7 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
 
   // The compile-time helper agrees with the launcher.
   using fitted = fitted_row_config<arch::sm90, bfloat16, 1536>::type;
-  CHECK(shape{fitted::row_threads, fitted::vecs_per_thread, fitted::vec, fitted::block_threads} ==
-        chosen<arch::sm90, bfloat16>(1536));
+  CHECK(shape_of<fitted>() == chosen<arch::sm90, bfloat16>(1536));
 }
 
 template <class Arch, int Tier = 0>
@@ -238,8 +238,7 @@ TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or m
 TEST_CASE("the fused quantizer's paired shapes hold the same rows with 16 values per lane and piece",
           "[rmsnorm][quant]") {
   const auto paired = [](auto config) {
-    using C = typename quant_detail::paired_row_config<arch::sm90, decltype(config)>::type;
-    return shape{C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+    return shape_of<typename quant_detail::paired_row_config<arch::sm90, decltype(config)>::type>();
   };
   CHECK(paired(row_config<256, 4, 8, 256>{}) == shape{256, 2, 16, 256});
   CHECK(paired(row_config<32, 6, 8, 256>{}) == shape{32, 3, 16, 256});

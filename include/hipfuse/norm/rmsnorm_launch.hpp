@@ -161,16 +161,11 @@ struct launch_size {
   std::int64_t rows = 0, elements = 0;
 };
 
-template <class Arch, class T, int Tier, row_launch Kind, class F>
-status with_tier_shape(F&& f) {
-  return f(row_tier_config<Arch, T, Tier, Kind>{});
-}
-
 template <class Arch, class T, int Tier, class F>
 status with_tier_kind(row_launch kind, F&& f) {
-  if (kind == row_launch::wide) return with_tier_shape<Arch, T, Tier, row_launch::wide>(std::forward<F>(f));
-  if (kind == row_launch::latency) return with_tier_shape<Arch, T, Tier, row_launch::latency>(std::forward<F>(f));
-  return with_tier_shape<Arch, T, Tier, row_launch::streaming>(std::forward<F>(f));
+  if (kind == row_launch::wide) return f(row_tier_config<Arch, T, Tier, row_launch::wide>{});
+  if (kind == row_launch::latency) return f(row_tier_config<Arch, T, Tier, row_launch::latency>{});
+  return f(row_tier_config<Arch, T, Tier, row_launch::streaming>{});
 }
 
 template <class Arch, class T, int Tier = 0, class F>
