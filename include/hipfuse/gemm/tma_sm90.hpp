@@ -155,7 +155,7 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float load_shared_f32(std::uint32_t address) 
   return value;
 #else
   (void)address;
-  return 0.0f;
+  platform::trap("load_shared_f32 needs sm_90 or later");
 #endif
 }
 
