@@ -340,6 +340,23 @@ inline double measure_copy_gbs(const options& opt) {
   return best;
 }
 
+namespace detail {
+template <int Unused = 0>  // a template, so the header may be included by several files of a program
+__global__ void empty_kernel() {}
+}  // namespace detail
+
+// GPU time of an empty one-block kernel under the same method: the floor every small launch of the
+// run sits on (the RMSNorm issue's "within 1 µs of an empty launch" is measured against it).
+inline double measure_empty_launch_us(const options& opt) {
+  const timing t = time_launches(
+      [](int, cudaStream_t s) {
+        detail::empty_kernel<><<<1, 32, 0, s>>>();
+        return cuda_status(cudaGetLastError(), "empty kernel");
+      },
+      1, opt);
+  return t.median_us;
+}
+
 // ---------------------------------------------------------------------------------------------
 // One result file: a header with the run's facts and one record per (op, impl, shape).
 struct result {
@@ -357,7 +374,9 @@ class report {
     std::fprintf(stderr, "[%s] %s, %d SMs, L2 %lld MB; measuring copy bandwidth\n", suite.c_str(), dev_.name.c_str(),
                  dev_.sm_count, dev_.l2_bytes >> 20);
     copy_gbs_ = measure_copy_gbs(opt);
-    std::fprintf(stderr, "[%s] device-to-device copy: %.0f GB/s (read+write)\n", suite.c_str(), copy_gbs_);
+    empty_launch_us_ = measure_empty_launch_us(opt);
+    std::fprintf(stderr, "[%s] device-to-device copy: %.0f GB/s (read+write); empty kernel %.2f us\n", suite.c_str(),
+                 copy_gbs_, empty_launch_us_);
   }
   const device_info& device() const { return dev_; }
   double copy_gbs() const { return copy_gbs_; }
@@ -404,6 +423,7 @@ class report {
     if (const char* state = std::getenv("HIPFUSE_BENCH_GPU_STATE")) j.field("state", state);
     j.end_object();
     j.field("copy_gbs", copy_gbs_);
+    j.field("empty_launch_us", empty_launch_us_);
     j.field("method",
             "median over repeats of (GPU time of a CUDA graph of back-to-back launches) / launches; inputs rotate over "
             "sets totalling >= 2x L2; fresh random inputs");
@@ -458,6 +478,7 @@ class report {
   std::string suite_;
   device_info dev_;
   double copy_gbs_ = 0;
+  double empty_launch_us_ = 0;
   std::vector<std::string> notes_;
   std::vector<result> results_;
 };

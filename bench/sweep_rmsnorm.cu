@@ -26,6 +26,9 @@ using layout = hipfuse::scale_layout::row_major;
 
 template <int R, int V, int B, bool P = false>
 using cfg = hipfuse::row_config<R, V, 8, B, P>;
+// Two 16-byte vectors per lane and group piece (what the fused launcher takes when the row allows).
+template <int R, int V, int B, bool P = false>
+using cfg16 = hipfuse::row_config<R, V, 16, B, P>;
 
 struct data {
   int t = 0, cols = 0, stride = 0;
@@ -256,6 +259,7 @@ int main(int argc, char** argv) {
   const std::vector<int> tokens = token_counts(opt.quick);
   const char* only = std::getenv("SWEEP_ONLY");
   auto want = [&](const char* op) { return !only || std::strstr(only, op) != nullptr; };
+  std::fprintf(stderr, "EMPTY kernel launch %9.2f us\n", measure_empty_launch_us(opt));  // the floor of every row
 
   // The table's choices ("launcher") against their nearest rivals: "each" streams (weights read
   // per vector after the reduction), "pre" prefetches the weights with the row.
@@ -265,23 +269,35 @@ int main(int argc, char** argv) {
            norm_variant<cfg<512, 2, 512, true>>("512x2 pre"),
            norm_variant<cfg<256, 4, 256, true>, native_policy>("256x4 pre native"),
            norm_variant<cfg<512, 2, 512, true>, native_policy>("512x2 pre native"),
-           norm_variant<cfg<256, 4, 256>, native_policy>("256x4 each native")},
+           norm_variant<cfg<256, 4, 256>, native_policy>("256x4 each native"),
+           norm_variant<cfg<128, 7, 128, true>, native_policy>("128x7 pre native"),
+           norm_variant<cfg<1024, 1, 1024, true>, native_policy>("1024x1 pre native")},
           tokens);
   if (want("mla_qk"))
     sweep(rep, opt, "mla_qk", true, false,
           {norm_variant<cfg<32, 6, 256>>("32x6/256 each"), norm_variant<cfg<32, 6, 128>>("32x6/128 each"),
-           norm_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), norm_variant<cfg<32, 6, 128, true>>("32x6/128 pre")},
+           norm_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), norm_variant<cfg<32, 6, 128, true>>("32x6/128 pre"),
+           norm_variant<cfg<32, 6, 32, true>>("32x6/32 pre"),
+           norm_variant<cfg<64, 3, 64, true>, native_policy>("64x3 pre native"),
+           norm_variant<cfg<128, 2, 128, true>, native_policy>("128x2 pre native"),
+           norm_variant<cfg<256, 1, 256, true>, native_policy>("256x1 pre native"),
+           norm_variant<cfg<256, 1, 256, true>>("256x1 pre")},
           tokens);
   if (want("rmsq7168"))
     sweep(rep, opt, "rmsq7168", false, true,
-          {quant_variant<cfg<128, 7, 128>>("128x7 each"), quant_variant<cfg<128, 8, 128>>("128x8 each"),
+          {quant_variant<cfg16<256, 2, 256>>("256x2x16 each"), quant_variant<cfg16<128, 4, 128>>("128x4x16 each"),
+           quant_variant<cfg16<512, 1, 512, true>>("512x1x16 pre"),
+           quant_variant<cfg<128, 7, 128>>("128x7 each"), quant_variant<cfg<128, 8, 128>>("128x8 each"),
            quant_variant<cfg<256, 4, 256>>("256x4 each"), quant_variant<cfg<128, 7, 128, true>>("128x7 pre"),
            quant_variant<cfg<256, 4, 256, true>>("256x4 pre"), quant_variant<cfg<512, 2, 512, true>>("512x2 pre")},
           tokens);
   if (want("mla_quant"))
     sweep(rep, opt, "mla_quant", true, true,
           {quant_variant<cfg<32, 6, 256>>("32x6/256 each"), quant_variant<cfg<32, 6, 128>>("32x6/128 each"),
-           quant_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), quant_variant<cfg<32, 6, 128, true>>("32x6/128 pre")},
+           quant_variant<cfg<32, 6, 64, true>>("32x6/64 pre"), quant_variant<cfg<32, 6, 128, true>>("32x6/128 pre"),
+           quant_variant<cfg<256, 1, 256, true>>("256x1 pre"), quant_variant<cfg<64, 3, 64, true>>("64x3 pre"),
+           quant_variant<cfg16<32, 3, 256>>("32x3x16/256 each"), quant_variant<cfg16<64, 2, 64, true>>("64x2x16 pre"),
+           quant_variant<cfg16<128, 1, 128, true>>("128x1x16 pre")},
           tokens);
   return rep.write();
 }

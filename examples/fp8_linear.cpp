@@ -6,8 +6,10 @@
 //     group_quant_functor, a second runs block_scale_gemm_tile for two weights in one launch
 //     (a gate and an up projection sharing the quantized activation), picking the problem by block.
 //
-// Both must give the same bits; the result is checked against a float64 evaluation of the
-// quantized operands. It runs on the GPU it was compiled for (nvcc: NVIDIA; hipcc: AMD) or, built
+// Both must agree: the same bits where both run the same tiles, else to within 2 bf16 ulps plus
+// 1e-3 of the outputs' RMS (on sm90 the host call runs the wgmma backend, whose fp32 sums run in
+// another order, e.g. with a tile's k blocks split over two warpgroups); the result is checked
+// against a float64 evaluation of the quantized operands. It runs on the GPU it was compiled for (nvcc: NVIDIA; hipcc: AMD) or, built
 // as plain C++, on the host backend.
 #include <algorithm>
 #include <cmath>
@@ -150,9 +152,21 @@ int run(Arch) {
     return 1;
   }
 
-  // Same bits from the host call and the user's kernel; the float64 check of the quantized operands.
-  std::size_t differ = 0;
-  for (std::size_t i = 0; i < y_call.size(); ++i) differ += y_call[i].bits != y_gate[i].bits;
+  // The host call and the user's kernel agree: the same bits where both run the same tiles, else
+  // within 2 bf16 ulps plus 1e-3 of the outputs' RMS (fp32 sums in another order move outputs that
+  // are small by cancellation by more than their own ulps).
+  double rms = 0;
+  for (const bfloat16 v : y_call) rms += double(hipfuse::to_float(v)) * hipfuse::to_float(v);
+  rms = std::sqrt(rms / static_cast<double>(y_call.size()));
+  std::size_t differ = 0, beyond_tolerance = 0;
+  for (std::size_t i = 0; i < y_call.size(); ++i) {
+    if (y_call[i].bits == y_gate[i].bits) continue;
+    ++differ;
+    const double a = hipfuse::to_float(y_call[i]), b = hipfuse::to_float(y_gate[i]);
+    const double larger = std::max(std::fabs(a), std::fabs(b));
+    const double ulp = std::ldexp(1.0, std::ilogb(larger == 0.0 ? 1e-30 : larger) - 7);
+    if (std::fabs(a - b) > 2.0 * ulp + 1e-3 * rms) ++beyond_tolerance;
+  }
   double diff = 0, norm = 0, diff_unquantized = 0;
   for (int i = 0; i < m; ++i)
     for (int j = 0; j < n; ++j) {
@@ -173,12 +187,13 @@ int run(Arch) {
     }
   const double err = std::sqrt(diff / norm), err_unquantized = std::sqrt(diff_unquantized / norm);
   std::printf("fp8_linear on %s: M=%d N=%d K=%d\n", Arch::name, m, n, k);
-  std::printf("  host call vs user kernels: %zu of %zu outputs differ\n", differ, y_call.size());
+  std::printf("  host call vs user kernels: %zu of %zu outputs differ, %zu beyond 2 bf16 ulps + 1e-3 RMS\n", differ,
+              y_call.size(), beyond_tolerance);
   std::printf("  relative error vs float64 of the quantized operands: %.2e (limit 1e-2)\n", err);
   std::printf("  relative error vs the unquantized bf16 x and fp32 W (quantization included): %.2e\n",
               err_unquantized);
   std::printf("  up projection y[0][0] = %g\n", hipfuse::to_float(y_up[0]));
-  return differ == 0 && err <= 1e-2 ? 0 : 1;
+  return beyond_tolerance == 0 && err <= 1e-2 ? 0 : 1;
 }
 
 int main() {

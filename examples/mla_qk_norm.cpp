@@ -4,8 +4,10 @@
 //
 // This example does it from a kernel of its own that calls hipfuse's QK RMSNorm functor (where a
 // real engine would also do its other per-token work), checks the result against a float64 loop,
-// and checks that the library's launcher gives the same bits. It runs on the GPU it was compiled
+// and checks that the library's launcher agrees (within one bf16 ulp: it may pick another thread
+// shape, so sums of squares in another order). It runs on the GPU it was compiled
 // for (nvcc: NVIDIA; hipcc: AMD) or, built as plain C++, on the host backend.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -127,7 +129,16 @@ int main() {
     pe_changed += std::memcmp(&out[t * width + q_dim + k_dim], &buffer[t * width + q_dim + k_dim],
                               pe_dim * sizeof(bfloat16)) != 0;
   }
-  launcher_differs = std::memcmp(out.data(), out_launcher.data(), buffer_bytes) != 0;
+  // The launcher may pick another thread shape for this size than the kernel above (sums of
+  // squares in another order), so the two agree to within one bf16 ulp rather than bit for bit.
+  std::int64_t launcher_bits_differ = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i].bits == out_launcher[i].bits) continue;
+    ++launcher_bits_differ;
+    const double a = bf16_value(out[i]), b = bf16_value(out_launcher[i]);
+    const double larger = std::max(std::fabs(a), std::fabs(b));
+    if (std::fabs(a - b) > std::ldexp(1.0, std::ilogb(larger == 0.0 ? 1e-30 : larger) - 7)) ++launcher_differs;
+  }
 
   std::printf("MLA absorb-prepare QK RMSNorm on %s, %lld tokens x [q %lld | k_nope %lld | k_pe %lld] bf16, in place\n",
               hipfuse::compiled_platform == hipfuse::platform_kind::host ? "the host backend" : "the GPU",
@@ -136,9 +147,9 @@ int main() {
   std::printf("  elements further than 1 bf16 ulp from the float64 reference: %lld of %lld\n",
               static_cast<long long>(worse_than_ulp), static_cast<long long>(tokens * (q_dim + k_dim)));
   std::printf("  tokens whose k_pe columns changed: %lld\n", static_cast<long long>(pe_changed));
-  std::printf("  user kernel (functor) and hipfuse::qk_rmsnorm (launcher) agree bit for bit: %s\n",
-              launcher_differs ? "no" : "yes");
-  const bool passed = worse_than_ulp == 0 && pe_changed == 0 && !launcher_differs;
+  std::printf("  user kernel (functor) vs hipfuse::qk_rmsnorm (launcher): %lld elements differ, %lld by more than 1 bf16 ulp\n",
+              static_cast<long long>(launcher_bits_differ), static_cast<long long>(launcher_differs));
+  const bool passed = worse_than_ulp == 0 && pe_changed == 0 && launcher_differs == 0;
   std::printf("%s\n", passed ? "PASSED" : "FAILED");
   return passed ? 0 : 1;
 }

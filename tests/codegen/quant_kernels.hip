@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <hipfuse/quant/group_quant_launch.hpp>
 #include <hipfuse/quant/rmsnorm_quant.hpp>
+#include <hipfuse/quant/rmsnorm_quant_launch.hpp>
 
 namespace hipfuse_codegen {
 
@@ -43,6 +44,14 @@ using fused =
     hipfuse::rmsnorm_quant_rows<hipfuse::policy<Arch>, hipfuse::bfloat16,
                                 hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier>, Layout, Scale, 128, Residual>;
 
+// The launcher's paired form (two 16-byte vectors per lane and group piece) of a tier's shape.
+template <class Arch, class Layout, class Scale, int Tier, hipfuse::row_launch Kind>
+using fused_paired = hipfuse::rmsnorm_quant_rows<
+    hipfuse::policy<Arch>, hipfuse::bfloat16,
+    typename hipfuse::quant_detail::paired_row_config<Arch,
+                                                      hipfuse::row_tier_config<Arch, hipfuse::bfloat16, Tier, Kind>>::type,
+    Layout, Scale, 128, false>;
+
 template <class Arch, class In, class Layout, class Scale, int G>
 using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Scale, G>;
 
@@ -78,3 +87,15 @@ HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::column_majo
 HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::column_major_aligned4, float, 3, false)
 HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::row_major, float, 5, true)
 HIPFUSE_FUSED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::ue8m0_packed_column_major, hipfuse::ue8m0, 5, true)
+
+#define HIPFUSE_PAIRED_INSTANCE(Arch, Layout, Scale, Tier, Kind)                                                  \
+  template __global__ void                                                                                       \
+      hipfuse::rmsnorm_quant_kernel<hipfuse_codegen::fused_paired<Arch, Layout, Scale, Tier, Kind>>(             \
+          const hipfuse_codegen::fused_paired<Arch, Layout, Scale, Tier, Kind>::params);
+
+HIPFUSE_PAIRED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::row_major, float, 5, hipfuse::row_launch::wide)
+HIPFUSE_PAIRED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::row_major, float, 5, hipfuse::row_launch::wide)
+HIPFUSE_PAIRED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::column_major_aligned4, float, 3,
+                        hipfuse::row_launch::streaming)
+HIPFUSE_PAIRED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::column_major_aligned4, float, 3,
+                        hipfuse::row_launch::streaming)

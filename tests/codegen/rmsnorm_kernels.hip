@@ -10,7 +10,11 @@ using hipfuse::bfloat16;
 template <class Arch>
 using mla_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 1536>::type;  // q: 1536, k_nope: 512
 template <class Arch>
-using mla_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 3, true>;  // a few MLA rows (AMD tier 3)
+using mla_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 3, hipfuse::row_launch::latency>;  // a few MLA rows (AMD tier 3)
+template <class Arch>
+using mla_wide_config = hipfuse::row_tier_config<Arch, bfloat16, 3, hipfuse::row_launch::wide>;  // decode: a block per row
+template <class Arch>
+using long_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 4, hipfuse::row_launch::latency>;  // two-wave rows
 template <class Arch>
 using head_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 128>::type;  // Qwen3 head_dim 128
 template <class Arch>
@@ -33,6 +37,8 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
 #define HIPFUSE_RMSNORM_ARCH(Arch)                                                                          \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::mla_config<Arch>, false)                 \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::mla_latency_config<Arch>, false)         \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::mla_wide_config<Arch>, false)            \
+  HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::long_latency_config<Arch>, false)        \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::head_config<Arch>, false)                \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::wide_config<Arch>, true)                 \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse_codegen::native_policy<Arch>, hipfuse_codegen::wide_config<Arch>, false) \

@@ -82,7 +82,7 @@ TEST_CASE("a user kernel quantizing its own values through group_quantizer", "[q
 TEST_CASE("fused RMSNorm -> FP8 kernels: hardware convert, 16-byte loads, no scratch", "[quant][codegen]") {
   for (const std::string arch : {"gfx942", "gfx950"}) {
     const auto ks = kernels(arch, {"rmsnorm_quant_kernel"});
-    REQUIRE(ks.size() == 2);
+    REQUIRE(ks.size() == 4);  // tiers 3 and 5, and their paired forms (16 values per lane and group piece)
     for (const isa::kernel& k : ks) {
       INFO(arch << " " << k.name);
       print(k);
@@ -93,6 +93,11 @@ TEST_CASE("fused RMSNorm -> FP8 kernels: hardware convert, 16-byte loads, no scr
       CHECK_FALSE(k.contains("s_trap"));
       CHECK(k.vgpr + k.agpr <= 192);  // the RMSNorm tier holds the row in registers (64 / 70 measured)
     }
+    // Paired: each lane's group piece is two adjacent 16-byte loads, and a group spans 8 lanes (3
+    // butterfly steps for the amax instead of 4).
+    const auto paired = kernels(arch, {"rmsnorm_quant_kernel", "ELi16E"});
+    REQUIRE(paired.size() == 2);
+    for (const isa::kernel& k : paired) CHECK(k.count("global_load_dwordx4") >= 2);
   }
 }
 

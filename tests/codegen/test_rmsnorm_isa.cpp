@@ -53,6 +53,26 @@ TEST_CASE("MLA rows (a wave per row, 4 vectors per lane) use 16-byte accesses an
   }
 }
 
+TEST_CASE("decode and two-wave rows: a block per row, one vector per thread, rocPRIM's reduction", "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    // Wide shape of the MLA q tier (at most 512 rows): 256 threads, one vector of x and of w each.
+    const isa::kernel wide = only(arch, "row_configILi256ELi1ELi8ELi256ELb1E", false, false);
+    CHECK(wide.count("global_load_dwordx4") >= 2);
+    CHECK(wide.contains("global_store_dwordx4"));
+    CHECK(wide.contains(dpp));
+    CHECK(wide.contains("s_barrier"));
+    CHECK(wide.scratch_bytes == 0);
+    CHECK(wide.waves_per_simd() >= 4);
+    // Latency shape of tier 4 (rows up to 3072 on AMD): two waves per row, three vectors per thread.
+    const isa::kernel two_wave = only(arch, "row_configILi128ELi3ELi8ELi128ELb1E", false, false);
+    CHECK(two_wave.count("global_load_dwordx4") >= 6);
+    CHECK(two_wave.contains("s_barrier"));
+    CHECK(two_wave.scratch_bytes == 0);
+    CHECK(two_wave.waves_per_simd() >= 4);
+  }
+}
+
 TEST_CASE("per-head rows (16 lanes per head of 128) reduce in 4 shuffle steps", "[rmsnorm][codegen]") {
   for (const std::string arch : archs) {
     INFO(arch);
@@ -112,7 +132,7 @@ TEST_CASE("an rmsnorm kernel instantiated for the other arch traps", "[rmsnorm][
   for (const std::string arch : archs) {
     const std::string other = arch == std::string("gfx942") ? "gfx950" : "gfx942";
     std::vector<isa::kernel> ks = isa::find(dir + "/rmsnorm_kernels." + arch + ".s", {"rmsnorm_rows_kernel", "4arch6" + other});
-    REQUIRE(ks.size() == 8);
+    REQUIRE(ks.size() == 10);
     for (const isa::kernel& k : ks) {
       CHECK(k.contains("s_trap"));
       CHECK_FALSE(k.contains("global_load_dwordx4"));

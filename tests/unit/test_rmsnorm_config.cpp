@@ -29,39 +29,42 @@ struct shape {
   int row_threads, vecs_per_thread, vec, block_threads;
 };
 
-// total: the launch's element count; the default is a streaming launch, well above
-// prefetch_weight_below_elements.
+// rows, total: the launch's rows and elements; the default is a streaming launch, well above
+// wide_rows_at_most and prefetch_weight_below_elements.
+constexpr std::int64_t many_rows = std::int64_t(1) << 20;
+
+template <class C>
+shape shape_of() {
+  return {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
+}
+
+// The callback the launchers' config walks hand their choice to: records its shape and prefetching.
+auto recorder(shape& out, bool* prefetch) {
+  return [&out, prefetch](auto config) {
+    using C = decltype(config);
+    out = shape_of<C>();
+    if (prefetch) *prefetch = C::prefetch_weight;
+    return status::success();
+  };
+}
+
 template <class Arch, class T>
 shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::int64_t(1) << 30,
-             bool* prefetch = nullptr) {
+             bool* prefetch = nullptr, std::int64_t rows = many_rows) {
   shape out{};
-  const status s = norm_detail::with_row_config<Arch, T>(
-      n, vector_path,
-      [&](auto config) {
-        using C = decltype(config);
-        out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
-        if (prefetch) *prefetch = C::prefetch_weight;
-        return status::success();
-      },
-      total);
-  REQUIRE(s.ok());
+  REQUIRE(norm_detail::with_row_config<Arch, T>(n, vector_path, recorder(out, prefetch),
+                                                norm_detail::launch_size{rows, total})
+              .ok());
   return out;
 }
 
 // The fused RMSNorm -> FP8 launcher's choice (rows of at least a wave on a GPU).
 template <class Arch>
-shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr) {
+shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr, std::int64_t rows = many_rows) {
   shape out{};
-  const status s = quant_detail::with_fused_row_config<Arch, bfloat16>(
-      n,
-      [&](auto config) {
-        using C = decltype(config);
-        out = {C::row_threads, C::vecs_per_thread, C::vec, C::block_threads};
-        if (prefetch) *prefetch = C::prefetch_weight;
-        return status::success();
-      },
-      total);
-  REQUIRE(s.ok());
+  REQUIRE(quant_detail::with_fused_row_config<Arch, bfloat16>(n, recorder(out, prefetch),
+                                                              norm_detail::launch_size{rows, total})
+              .ok());
   return out;
 }
 
@@ -138,21 +141,36 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::gfx950, bfloat16>(100, false) == shape{64, 0, 1, 256});
 
   // Launches of fewer than prefetch_weight_below_elements elements: the latency shapes, with the
-  // weights prefetched; the streaming tier and the scalar path have no latency shape.
+  // weights prefetched; the streaming tier and the scalar path have no latency shape. Block-wide
+  // rows of the plain norm prefetch at every size.
   const std::int64_t small = prefetch_weight_below_elements - 1;
   bool prefetch = false;
   CHECK(chosen<arch::sm90, bfloat16>(128, true, small, &prefetch) == shape{16, 1, 8, 64});
   CHECK(prefetch);
-  CHECK(chosen<arch::sm90, bfloat16>(1536, true, small) == shape{32, 6, 8, 64});
+  CHECK(chosen<arch::sm90, bfloat16>(1536, true, small) == shape{64, 3, 8, 64});
+  CHECK(chosen<arch::sm90, bfloat16>(1536, true, prefetch_weight_below_elements, &prefetch) == shape{32, 6, 8, 256});
+  CHECK_FALSE(prefetch);  // MLA T = 65536 streams
   CHECK(chosen<arch::sm90, bfloat16>(7168, true, small) == shape{256, 4, 8, 256});
   CHECK(chosen<arch::gfx942, bfloat16>(1536, true, small) == shape{64, 4, 8, 128});
-  CHECK(chosen<arch::sm90, bfloat16>(7168, true, prefetch_weight_below_elements, &prefetch) ==
-        shape{256, 4, 8, 256});
-  CHECK_FALSE(prefetch);
+  CHECK(chosen<arch::sm90, bfloat16>(7168, true, std::int64_t(1) << 30, &prefetch) == shape{256, 4, 8, 256});
+  CHECK(prefetch);
   CHECK(chosen<arch::sm90, bfloat16>(16385, true, small, &prefetch) == shape{512, 0, 8, 512});
   CHECK_FALSE(prefetch);
   CHECK(chosen<arch::sm90, bfloat16>(1536, false, small) == shape{32, 0, 1, 256});
   CHECK(chosen<arch::host, bfloat16>(1536, true, small) == shape{1, 1024, 8, 1});
+
+  // At most wide_rows_at_most rows: rows of three or more vectors per lane spread over a block.
+  const std::int64_t few = wide_rows_at_most;
+  CHECK(chosen<arch::sm90, bfloat16>(1536, true, 2 * few * 1536, &prefetch, few) == shape{256, 1, 8, 256});
+  CHECK(prefetch);
+  CHECK(chosen<arch::sm90, bfloat16>(1536, true, 2 * few * 1536, nullptr, few + 1) == shape{64, 3, 8, 64});
+  CHECK(chosen<arch::sm90, bfloat16>(1024, true, 1024, nullptr, 1) == shape{128, 1, 8, 128});
+  CHECK(chosen<arch::sm90, bfloat16>(7168, true, 7168, nullptr, 1) == shape{512, 2, 8, 512});
+  CHECK(chosen<arch::sm90, bfloat16>(16384, true, 16384, nullptr, 1) == shape{1024, 2, 8, 1024});
+  CHECK(chosen<arch::sm90, bfloat16>(128, true, 40 * 128, nullptr, 40) == shape{16, 1, 8, 64});  // lane groups stay
+  CHECK(chosen<arch::gfx942, bfloat16>(1536, true, 1536, nullptr, 1) == shape{256, 1, 8, 256});
+  CHECK(chosen<arch::gfx942, bfloat16>(3072, true, 3072, nullptr, 1) == shape{256, 2, 8, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(16385, true, 16385, nullptr, 1) == shape{512, 0, 8, 512});
 
   // Host: one thread per block, tiers differ in how much of the row stays cached.
   CHECK(chosen<arch::host, bfloat16>(64) == shape{1, 8, 8, 1});
@@ -161,19 +179,23 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
 
   // The compile-time helper agrees with the launcher.
   using fitted = fitted_row_config<arch::sm90, bfloat16, 1536>::type;
-  CHECK(shape{fitted::row_threads, fitted::vecs_per_thread, fitted::vec, fitted::block_threads} ==
-        chosen<arch::sm90, bfloat16>(1536));
+  CHECK(shape_of<fitted>() == chosen<arch::sm90, bfloat16>(1536));
 }
 
 template <class Arch, int Tier = 0>
 void check_tiers(std::int64_t previous_capacity = 0) {
   using C = row_tier_config<Arch, bfloat16, Tier>;
-  using L = row_tier_config<Arch, bfloat16, Tier, true>;
+  using L = row_tier_config<Arch, bfloat16, Tier, row_launch::latency>;
+  using W = row_tier_config<Arch, bfloat16, Tier, row_launch::wide>;
   INFO(Arch::name << " tier " << Tier);
   CHECK((C::row_threads <= Arch::wave_size || C::row_threads == C::block_threads));
   CHECK((L::row_threads <= Arch::wave_size || L::row_threads == L::block_threads));
+  CHECK((W::row_threads <= Arch::wave_size || W::row_threads == W::block_threads));
   CHECK(L::max_cached_elements == C::max_cached_elements);
+  CHECK(W::max_cached_elements >= C::max_cached_elements);
+  CHECK(W::vecs_per_thread <= L::vecs_per_thread);
   CHECK(L::prefetch_weight == C::cached);
+  CHECK(W::prefetch_weight == C::cached);
   CHECK_FALSE(C::prefetch_weight);
   if constexpr (Tier + 1 < row_tier_count<Arch>) {
     CHECK(C::cached);
@@ -193,18 +215,40 @@ TEST_CASE("tiers grow in capacity, fit a wave or a block, and end in a streaming
 }
 
 TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or more", "[rmsnorm][quant]") {
-  const std::int64_t big = std::int64_t(1) << 30, small = prefetch_weight_below_elements - 1;
+  const std::int64_t big = std::int64_t(1) << 30, small = fused_prefetch_below_elements - 1;
   bool prefetch = true;
   CHECK(chosen_fused<arch::sm90>(7168, big, &prefetch) == shape{256, 4, 8, 256});
   CHECK_FALSE(prefetch);
   CHECK(chosen_fused<arch::sm90>(7168, small, &prefetch) == shape{256, 4, 8, 256});
+  CHECK_FALSE(prefetch);  // block rows of the fused quantizer stream unless the launch is wide
+  CHECK(chosen_fused<arch::sm90>(7168, 16 * 7168, &prefetch, 16) == shape{512, 2, 8, 512});  // decode: wide
   CHECK(prefetch);
-  CHECK(chosen_fused<arch::sm90>(7168, prefetch_weight_below_elements, &prefetch) == shape{256, 4, 8, 256});
+  CHECK(chosen_fused<arch::sm90>(1536, small, &prefetch) == shape{64, 3, 8, 64});
+  CHECK(prefetch);
+  CHECK(chosen_fused<arch::sm90>(1536, fused_prefetch_below_elements, &prefetch) == shape{32, 6, 8, 256});
   CHECK_FALSE(prefetch);
+  CHECK(chosen_fused<arch::sm90>(1536, 256 * 1024, nullptr, 256) == shape{256, 1, 8, 256});
   CHECK(chosen_fused<arch::sm90>(1536, big) == shape{32, 6, 8, 256});
-  CHECK(chosen_fused<arch::sm90>(1536, small) == shape{32, 6, 8, 64});
   CHECK(chosen_fused<arch::sm90>(256, big) == shape{32, 2, 8, 256});  // never a lane group below a wave
   CHECK(chosen_fused<arch::gfx942>(7168, big) == shape{256, 4, 8, 256});
   CHECK(chosen_fused<arch::gfx950>(1536, big) == shape{64, 4, 8, 256});
   CHECK(chosen_fused<arch::host>(7168, big) == shape{1, 1024, 8, 1});
+}
+
+TEST_CASE("the fused quantizer's paired shapes hold the same rows with 16 values per lane and piece",
+          "[rmsnorm][quant]") {
+  const auto paired = [](auto config) {
+    return shape_of<typename quant_detail::paired_row_config<arch::sm90, decltype(config)>::type>();
+  };
+  CHECK(paired(row_config<256, 4, 8, 256>{}) == shape{256, 2, 16, 256});
+  CHECK(paired(row_config<32, 6, 8, 256>{}) == shape{32, 3, 16, 256});
+  CHECK(paired(row_config<64, 3, 8, 64, true>{}) == shape{64, 2, 16, 64});
+  CHECK(paired(row_config<256, 1, 8, 256, true>{}) == shape{128, 1, 16, 128});  // wide: half the threads
+  CHECK(paired(row_config<512, 2, 8, 512, true>{}) == shape{512, 1, 16, 512});
+  CHECK(paired(row_config<512, 0, 8, 512>{}) == shape{512, 0, 8, 512});  // streaming rows stay
+  CHECK(paired(row_config<32, 1, 8, 64>{}) == shape{32, 1, 8, 64});      // half a wave would mix rows
+  using host_paired = quant_detail::paired_row_config<arch::host, row_config<1, 1024, 8, 1>>::type;
+  CHECK(host_paired::vec == 8);
+  using wide_prefetch = quant_detail::paired_row_config<arch::sm90, row_config<256, 1, 8, 256, true>>::type;
+  CHECK(wide_prefetch::prefetch_weight);
 }

@@ -398,23 +398,48 @@ struct rmsnorm_rows {
 // several rows per block); a row up to 6 vectors per lane stays within one wave; longer rows take a
 // block. On the host a "thread" is the whole block, so its tiers only differ in capacity.
 //
-// Each tier has two shapes of the same capacity: the streaming shape for launches that move
-// megabytes (the weights are read after the reduction, so fewer registers and more rows in
-// flight per SM; fewer threads per block row) and the latency shape for a few rows (weights
-// prefetched with the row, small blocks or more threads per row, so the rows spread over more
-// SMs). The launchers pick by the launch's element count (prefetch_weight_below_elements).
+// Each tier has three shapes that hold at least the same rows, one per kind of launch:
+//   streaming  launches that move megabytes: weights read after the reduction (fewer registers,
+//              more rows in flight per SM);
+//   latency    up to a few thousand rows: weights prefetched with the row, small blocks, so the
+//              rows spread over more SMs;
+//   wide       a few hundred rows at most (decode): each row spread over a whole block, one or two
+//              vectors per thread, weights prefetched, so a row costs one short memory round trip
+//              (tiers whose rows already take at most two vectors per lane keep the latency shape).
+// The launchers pick the kind from the launch's rows and elements (pick_row_launch).
 struct row_shape {
   int row_threads, vecs_per_thread, block_threads;
 };
 
+enum class row_launch { streaming, latency, wide };
+
 template <class Arch>
 inline constexpr int row_tier_count = Arch::id == arch_id::host ? 4 : 8;
 
+namespace norm_detail {
+HIPFUSE_HOST_DEVICE constexpr int next_power_of_two(int n) {
+  int p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+// The block-wide shape holding `vectors` vectors per row: one per thread up to 256 threads, else
+// two per thread (the block's barrier gets slower with more waves than that: on H100 a 7168-row
+// took 2.44 µs as {512, 2}, 2.99 µs as {1024, 1}).
+HIPFUSE_HOST_DEVICE constexpr row_shape wide_shape(int vectors) {
+  if (vectors <= 256) {
+    const int threads = next_power_of_two(vectors);
+    return {threads, 1, threads};
+  }
+  const int threads = next_power_of_two((vectors + 1) / 2);
+  return {threads, 2, threads};
+}
+}  // namespace norm_detail
+
 template <class Arch>
-HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = false) {
+HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, row_launch kind = row_launch::streaming) {
   if constexpr (Arch::id == arch_id::host) {
     constexpr row_shape tiers[] = {{1, 8, 1}, {1, 64, 1}, {1, 1024, 1}, {1, 0, 1}};
-    (void)latency;
+    (void)kind;
     return tiers[tier];
   } else {
     constexpr int w = Arch::wave_size;
@@ -422,40 +447,74 @@ HIPFUSE_HOST_DEVICE constexpr row_shape row_tier_shape(int tier, bool latency = 
     // as {256, 4} at 100 % of the copy bandwidth ({128, 8}: 99 %, {512, 2}: 96 % at T = 65536) and
     // runs the fused quantizer as fast as {128, 7}, the best of the others. The latency shapes
     // prefetch the weights with the row; two-wave blocks for wave rows and 256 threads per
-    // 7168-row were the fastest below 2^24 elements.
+    // 7168-row were the fastest from about a thousand rows up, and an MLA q row (tier 4) over the
+    // two waves of its block ({2W, 3}): 5.3 vs 5.9 µs for the QK norm at T = 1024, 14.6 vs 18.1 µs
+    // for the fused MLA quantizer at T = 4096.
     constexpr row_shape tiers[] = {{8, 1, 256}, {16, 1, 256},  {w, 2, 256},   {w, 4, 256},
                                    {w, 6, 256}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
     constexpr row_shape latency_tiers[] = {{8, 1, 2 * w}, {16, 1, 2 * w},  {w, 2, 2 * w},   {w, 4, 2 * w},
-                                           {w, 6, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
-    return latency ? latency_tiers[tier] : tiers[tier];
+                                           {2 * w, 3, 2 * w}, {256, 4, 256}, {512, 4, 512}, {512, 0, 512}};
+    const row_shape latency = latency_tiers[tier];
+    if (kind == row_launch::streaming) return tiers[tier];
+    if (kind == row_launch::latency || latency.vecs_per_thread <= 2) return latency;
+    return norm_detail::wide_shape(latency.row_threads * latency.vecs_per_thread);
   }
 }
 
-template <class Arch, class T, int Tier, bool Latency = false>
+template <class Arch, class T, int Tier, row_launch Kind = row_launch::streaming>
 using row_tier_config =
-    row_config<row_tier_shape<Arch>(Tier, Latency).row_threads, row_tier_shape<Arch>(Tier, Latency).vecs_per_thread,
-               elements_per_access<T, Arch::max_vector_bytes>, row_tier_shape<Arch>(Tier, Latency).block_threads,
-               Latency && (row_tier_shape<Arch>(Tier, Latency).vecs_per_thread > 0)>;
+    row_config<row_tier_shape<Arch>(Tier, Kind).row_threads, row_tier_shape<Arch>(Tier, Kind).vecs_per_thread,
+               elements_per_access<T, Arch::max_vector_bytes>, row_tier_shape<Arch>(Tier, Kind).block_threads,
+               Kind != row_launch::streaming && (row_tier_shape<Arch>(Tier, Kind).vecs_per_thread > 0)>;
 
 namespace norm_detail {
+// Every shape of a tier holds at least the streaming shape's rows (the launchers pick the tier by
+// that capacity); a block-wide row always takes the whole block.
 template <class Arch>
-HIPFUSE_HOST_DEVICE constexpr bool latency_tiers_match() {
+HIPFUSE_HOST_DEVICE constexpr bool tier_shapes_hold_their_rows() {
   for (int t = 0; t < row_tier_count<Arch>; ++t) {
-    const row_shape a = row_tier_shape<Arch>(t), b = row_tier_shape<Arch>(t, true);
-    if (a.row_threads * a.vecs_per_thread != b.row_threads * b.vecs_per_thread) return false;
-    if ((a.row_threads <= Arch::wave_size) != (b.row_threads <= Arch::wave_size)) return false;
+    const row_shape a = row_tier_shape<Arch>(t);
+    for (row_launch kind : {row_launch::latency, row_launch::wide}) {
+      const row_shape b = row_tier_shape<Arch>(t, kind);
+      if (b.row_threads * b.vecs_per_thread < a.row_threads * a.vecs_per_thread) return false;
+      if ((a.vecs_per_thread == 0) != (b.vecs_per_thread == 0)) return false;
+      if (b.row_threads > Arch::wave_size && b.row_threads != b.block_threads) return false;
+    }
   }
   return true;
 }
-static_assert(latency_tiers_match<arch::sm90>() && latency_tiers_match<arch::gfx942>(),
-              "a tier's latency shape must hold the same rows, with the same kind of reduction");
+static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_their_rows<arch::gfx942>(),
+              "every shape of a tier must hold the tier's rows");
 }  // namespace norm_detail
 
-// Launches moving fewer elements than this are latency-bound: their cached tiers take the latency
-// shapes (see row_config). Measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md): the latency
-// shapes win up to MLA T = 4096 (8.4M elements) and [T, 7168] T = 1024 (7.3M), the streaming
-// shapes from MLA T = 16384 (34M) and [T, 7168] T = 4096 (29M), for the norm and the fused quant.
-inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 24;
+// The kind of launch (see row_tier_shape), measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md):
+//   wide below wide_rows_at_most rows: MLA T = 128 (256 rows) 2.82 µs wide vs 3.72 latency; at
+//     T = 1024 (2048 rows) wide lost (6.7 vs 5.9 µs); [T, 7168] T = 128 4.08 vs 4.30, T = 1024 lost.
+//   latency below prefetch_weight_below_elements: the norm prefetches up to MLA T = 16384 (34M
+//     elements: 48.8 vs 50.2 µs) and [T, 7168] T = 4096 (29M) and streams from MLA T = 65536
+//     (134M). Block-wide rows of the plain norm ([T, 7168]) prefetch at every size (619 vs 626 µs
+//     at T = 65536): their weights are a small part of the row's registers.
+//   The fused quantizer (row_op::fused_quant) prefetches only below fused_prefetch_below_elements
+//     and never for block-wide rows outside wide launches: its packed rounding leaves ptxas free to
+//     schedule a whole row at once, and the prefetching shapes then lose occupancy ([T, 7168]
+//     T = 4096: 73.7 µs prefetching vs 40.2 streaming; MLA T = 1024: 6.1 vs 7.7 the other way).
+inline constexpr std::int64_t wide_rows_at_most = 512;
+inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
+inline constexpr std::int64_t fused_prefetch_below_elements = std::int64_t(1) << 22;
+
+// Which op the rows feed: the plain norm, or the fused norm -> fp8 quantizer.
+enum class row_op { norm, fused_quant };
+
+template <class Arch>
+HIPFUSE_HOST_DEVICE constexpr row_launch pick_row_launch(int tier, std::int64_t rows, std::int64_t elements,
+                                                         row_op op = row_op::norm) {
+  if (rows <= wide_rows_at_most) return row_launch::wide;
+  const row_shape s = row_tier_shape<Arch>(tier);
+  const bool block_rows = s.row_threads > Arch::wave_size && s.vecs_per_thread > 0;
+  if (op == row_op::norm)
+    return block_rows || elements < prefetch_weight_below_elements ? row_launch::latency : row_launch::streaming;
+  return !block_rows && elements < fused_prefetch_below_elements ? row_launch::latency : row_launch::streaming;
+}
 
 // Any alignment, any length: one element per access, a wave per row, streaming.
 template <class Arch>

@@ -155,19 +155,29 @@ bool aligned16_elements(std::int64_t n) {
       return s_;                      \
   } while (0)
 
-// total_elements: all rows of the launch together; small launches get the weight-prefetching
-// variant of their tier.
+// The launch of `rows` rows, `elements` elements in all: its tier (by row length) and the shape
+// of that tier for this kind of launch (pick_row_launch).
+struct launch_size {
+  std::int64_t rows = 0, elements = 0;
+};
+
+template <class Arch, class T, int Tier, class F>
+status with_tier_kind(row_launch kind, F&& f) {
+  if (kind == row_launch::wide) return f(row_tier_config<Arch, T, Tier, row_launch::wide>{});
+  if (kind == row_launch::latency) return f(row_tier_config<Arch, T, Tier, row_launch::latency>{});
+  return f(row_tier_config<Arch, T, Tier, row_launch::streaming>{});
+}
+
 template <class Arch, class T, int Tier = 0, class F>
-status with_row_config(std::int64_t row_elements, bool vector_path, F&& f, std::int64_t total_elements = 0) {
+status with_row_config(std::int64_t row_elements, bool vector_path, F&& f, launch_size size) {
   if (!vector_path) return f(row_scalar_config<Arch>{});
   using candidate = row_tier_config<Arch, T, Tier>;
-  using prefetching = row_tier_config<Arch, T, Tier, true>;
-  const bool prefetch = total_elements < prefetch_weight_below_elements;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
-    if (row_elements <= candidate::max_cached_elements) return prefetch ? f(prefetching{}) : f(candidate{});
-    return with_row_config<Arch, T, Tier + 1>(row_elements, true, std::forward<F>(f), total_elements);
+    if (row_elements <= candidate::max_cached_elements)
+      return with_tier_kind<Arch, T, Tier>(pick_row_launch<Arch>(Tier, size.rows, size.elements), std::forward<F>(f));
+    return with_row_config<Arch, T, Tier + 1>(row_elements, true, std::forward<F>(f), size);
   }
 }
 
@@ -255,7 +265,7 @@ status rmsnorm(const rmsnorm_args<T, OutT>& a, platform::stream_t stream = nullp
       using C = decltype(config);
       if (a.residual) return norm_detail::launch_rows<P, T, OutT, C, true>(rows, none, stream);
       return norm_detail::launch_rows<P, T, OutT, C, false>(rows, none, stream);
-    }, a.rows * a.hidden);
+    }, norm_detail::launch_size{a.rows, a.rows * a.hidden});
   });
 }
 
@@ -328,7 +338,7 @@ status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::stream_t stream = nullp
     using P = policy<decltype(arch_tag)>;
     return norm_detail::with_row_config<typename P::arch, T>(longest, vector_path, [&](auto config) {
       return norm_detail::launch_rows<P, T, T, decltype(config), false>(q, k, stream);
-    }, a.tokens * (a.q.heads * a.q.head_dim + a.k.heads * a.k.head_dim));
+    }, norm_detail::launch_size{q.rows + k.rows, a.tokens * (a.q.heads * a.q.head_dim + a.k.heads * a.k.head_dim)});
   });
 }
 

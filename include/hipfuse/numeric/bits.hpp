@@ -26,4 +26,16 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE bool is_inf(float x) { return (float_bit
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float abs_float(float x) { return float_from_bits(float_bits(x) & 0x7FFFFFFFu); }
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float quiet_nan() { return float_from_bits(0x7FC00000u); }
 
+// The larger of each 16-bit half of a and b, unsigned (one instruction on sm_90).
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint32_t max_u16x2(std::uint32_t a, std::uint32_t b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  std::uint32_t r;
+  asm("max.u16x2 %0, %1, %2;" : "=r"(r) : "r"(a), "r"(b));
+  return r;
+#else
+  const std::uint32_t lo_a = a & 0xFFFFu, lo_b = b & 0xFFFFu, hi_a = a >> 16, hi_b = b >> 16;
+  return (lo_a > lo_b ? lo_a : lo_b) | ((hi_a > hi_b ? hi_a : hi_b) << 16);
+#endif
+}
+
 }  // namespace hipfuse

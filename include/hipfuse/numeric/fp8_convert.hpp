@@ -14,9 +14,18 @@ namespace hipfuse {
 
 // What the caller promises about the floats it converts. in_range: finite and within the format's
 // +-max (a quantizer that bounds its values itself): the hardware paths then skip their clamp and
-// NaN fix-ups, which are most of a memory-bound kernel's instructions. The result for such inputs
-// is the same bits either way.
-enum class fp8_inputs { any, in_range };
+// NaN fix-ups, which are most of a memory-bound kernel's instructions. not_nan: any magnitude,
+// +-inf included, but no NaN: the NaN fix-ups go, the clamp stays where the hardware needs one
+// (NVIDIA's satfinite convert saturates by itself). The result for such inputs is the same bits
+// either way.
+enum class fp8_inputs { any, in_range, not_nan };
+
+// Does this policy's convert saturate out-of-range values without a clamp of ours (so a caller
+// with no NaN need not bound its values first)? NVIDIA's hardware convert and the emulation do.
+template <class Policy>
+inline constexpr bool fp8_convert_saturates_itself =
+    !Policy::arch::is_amd ||
+    !std::is_same_v<typename Policy::template fp8_convert_backend<fp8_overflow::saturate>, backend::hardware_fp8_convert>;
 
 namespace detail {
 
@@ -47,6 +56,7 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t amd_cvt_pk_fp8x4(float a, float
       clamp_to_fp8_range<Fp8>(a), clamp_to_fp8_range<Fp8>(b), 0, false));
   packed = static_cast<std::uint32_t>(__builtin_amdgcn_cvt_pk_fp8_f32(
       clamp_to_fp8_range<Fp8>(c), clamp_to_fp8_range<Fp8>(d), static_cast<int>(packed), true));
+  if constexpr (Inputs == fp8_inputs::not_nan) return packed;
   packed = fix_nan_byte<Fp8>(packed, a, 0);
   packed = fix_nan_byte<Fp8>(packed, b, 1);
   packed = fix_nan_byte<Fp8>(packed, c, 2);
@@ -67,7 +77,7 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t nvidia_cvt_e4m3x4(float a, floa
   asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(low) : "f"(b), "f"(a));
   asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(high) : "f"(d), "f"(c));
   std::uint32_t packed = static_cast<std::uint32_t>(low) | (static_cast<std::uint32_t>(high) << 16);
-  if constexpr (Inputs == fp8_inputs::in_range) return packed;
+  if constexpr (Inputs != fp8_inputs::any) return packed;  // satfinite: no clamp needed
   packed = fix_nan_byte<Fp8>(packed, a, 0);
   packed = fix_nan_byte<Fp8>(packed, b, 1);
   packed = fix_nan_byte<Fp8>(packed, c, 2);

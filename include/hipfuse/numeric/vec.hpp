@@ -1,5 +1,6 @@
 // vec<T, N>: N elements moved as one aligned access (16 bytes = one global_load_dwordx4 on AMD,
-// one LDG.128 on NVIDIA), with float conversions for the math.
+// one LDG.128 on NVIDIA), with float conversions for the math. Wider vecs move as consecutive
+// 16-byte accesses and need only 16-byte alignment.
 #pragma once
 #include "half_types.hpp"
 
@@ -14,9 +15,32 @@ struct alignas(sizeof(T) * N) vec {
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE T& operator[](int i) { return data[i]; }
   HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE const T& operator[](int i) const { return data[i]; }
 
-  // p must be aligned to sizeof(vec).
-  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static vec load(const T* p) { return *reinterpret_cast<const vec*>(p); }
-  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void store(T* p) const { *reinterpret_cast<vec*>(p) = *this; }
+  // p must be aligned to sizeof(vec), or to 16 bytes for wider vecs.
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE static vec load(const T* p) {
+    if constexpr (sizeof(vec) <= 16) {
+      return *reinterpret_cast<const vec*>(p);
+    } else {
+      vec v;
+      for (int i = 0; i < pieces; ++i)
+        *reinterpret_cast<piece*>(v.data + i * piece_size) = *reinterpret_cast<const piece*>(p + i * piece_size);
+      return v;
+    }
+  }
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void store(T* p) const {
+    if constexpr (sizeof(vec) <= 16) {
+      *reinterpret_cast<vec*>(p) = *this;
+    } else {
+      for (int i = 0; i < pieces; ++i)
+        *reinterpret_cast<piece*>(p + i * piece_size) = *reinterpret_cast<const piece*>(data + i * piece_size);
+    }
+  }
+
+ private:
+  static constexpr int piece_size = 16 / static_cast<int>(sizeof(T)) < N ? 16 / static_cast<int>(sizeof(T)) : N;
+  static constexpr int pieces = N / piece_size;
+  struct alignas(16) piece {
+    T data[piece_size];
+  };
 };
 
 // Elements per 16-byte access for element type T (bounded by the arch's widest vector load).

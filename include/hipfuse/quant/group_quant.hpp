@@ -75,28 +75,51 @@ struct group_quantizer {
   float fp8_max = fp8_type::max_finite;
   float eps = 1e-10f;
 
+  // The largest magnitude_bits of this lane's values.
   template <int N>
-  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE group_scale<Scale> operator()(const float (&x)[N],
-                                                                        std::uint32_t (&codes)[N / 4]) const {
-    static_assert(N % 4 == 0, "a lane holds a multiple of 4 values (codes are packed 4 per word)");
+  static HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE std::uint32_t lane_amax_bits(const float (&x)[N]) {
     std::uint32_t amax_bits = 0;
     for (int i = 0; i < N; ++i) {
       const std::uint32_t m = magnitude_bits(x[i]);
       amax_bits = m > amax_bits ? m : amax_bits;
     }
-    amax_bits = group_max<Policy, Lanes>(amax_bits);
+    return amax_bits;
+  }
+
+  template <int N>
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE group_scale<Scale> operator()(const float (&x)[N],
+                                                                        std::uint32_t (&codes)[N / 4]) const {
+    return quantize(x, lane_amax_bits(x), codes);
+  }
+
+  // The same, with this lane's lane_amax_bits(x) already known (a caller holding x as packed
+  // 16-bit values finds it in fewer instructions).
+  template <int N>
+  HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE group_scale<Scale> quantize(const float (&x)[N], std::uint32_t lane_amax,
+                                                                      std::uint32_t (&codes)[N / 4]) const {
+    static_assert(N % 4 == 0, "a lane holds a multiple of 4 values (codes are packed 4 per word)");
+    const std::uint32_t amax_bits = group_max<Policy, Lanes>(lane_amax);
     const group_scale<Scale> s = make_group_scale<Scale>(amax_bits, fp8_max, eps);
-    // Bounding q to the format's range here is what the saturating convert would do anyway, and
-    // it drops NaN, so the convert can skip its own clamp and per-value NaN fix-ups (most of the
-    // instructions of this memory-bound loop). A NaN group is written as NaN codes instead.
+    // A NaN group is written as NaN codes, so the convert never needs its per-value NaN fix-ups
+    // (most of the instructions of this memory-bound loop). Out-of-range products saturate: NVIDIA's
+    // convert does it by itself; elsewhere q is bounded to the format's range first, which is what
+    // the saturating convert would do anyway.
     constexpr float limit = fp8_type::max_finite;
+    constexpr bool self_saturating = fp8_convert_saturates_itself<Policy>;
+    constexpr fp8_inputs promise = self_saturating ? fp8_inputs::not_nan : fp8_inputs::in_range;
     const float inverse = s.inverse;
-    const auto bounded = [inverse](float v) { return fminf(fmaxf(v * inverse, -limit), limit); };
+    const auto scaled = [inverse](float v) {
+      if constexpr (self_saturating) {
+        return v * inverse;
+      } else {
+        return fminf(fmaxf(v * inverse, -limit), limit);
+      }
+    };
     const bool nan_group = is_nan(inverse);
     constexpr std::uint32_t nan_word = 0x01010101u * fp8_type::nan_code;
     for (int i = 0; i < N / 4; ++i) {
-      const std::uint32_t word = convert_to_fp8x4<Policy, fp8_overflow::saturate, fp8_inputs::in_range>(
-          bounded(x[4 * i]), bounded(x[4 * i + 1]), bounded(x[4 * i + 2]), bounded(x[4 * i + 3]));
+      const std::uint32_t word = convert_to_fp8x4<Policy, fp8_overflow::saturate, promise>(
+          scaled(x[4 * i]), scaled(x[4 * i + 1]), scaled(x[4 * i + 2]), scaled(x[4 * i + 3]));
       codes[i] = nan_group ? nan_word : word;
     }
     return s;

@@ -12,6 +12,7 @@
 // Host launcher: rmsnorm_quant_launch.hpp.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include "../norm/rmsnorm.hpp"
 #include "group_quant.hpp"
 
@@ -22,7 +23,7 @@ template <class Fp8, class Layout, class Scale>
 struct quant_row_target {
   Fp8* codes = nullptr;  // the row's first code
   scale_view<Layout, Scale> scales;
-  int row = 0;
+  int row = 0;  // the row in `scales` (0 when the view already starts at the row, as the kernels set it)
   int groups = 0;
   float fp8_max = Fp8::max_finite;
   float eps = 1e-10f;
@@ -65,22 +66,57 @@ struct rmsnorm_quant_row {
         if (count != vec_n) return;  // no tails: n is a multiple of the group size
         float v[vec_n];
         vec<T, vec_n> rounded;
-        for (int i = 0; i < vec_n; i += 2) {
-          from_float2<T>(y[i], y[i + 1], rounded[i], rounded[i + 1]);
-          v[i] = to_float(rounded[i]);
-          v[i + 1] = to_float(rounded[i + 1]);
-        }
+        round_piece(y, rounded, v);
         if (out) rounded.store(out + first);
-        store_piece(t, first, v);
+        store_piece(t, first, v, lane_amax_bits(rounded, v));
       });
     }
   }
 
  private:
+  // y rounded to T (what rmsnorm would store) and back to float. bf16 pairs stay packed in one
+  // word each: the rounding is one instruction per pair and the float of each half one more.
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void round_piece(const float* y, vec<T, vec_n>& rounded,
+                                                            float (&v)[vec_n]) {
+    if constexpr (std::is_same_v<T, bfloat16>) {
+      vec<std::uint32_t, vec_n / 2> words;
+      for (int i = 0; i < vec_n; i += 2) {
+        const std::uint32_t w = to_bfloat16x2_bits(y[i], y[i + 1]);
+        words[i / 2] = w;
+        v[i] = float_from_bits(w << 16);
+        v[i + 1] = float_from_bits(w & 0xFFFF0000u);
+      }
+      rounded = bit_cast<vec<T, vec_n>>(words);
+    } else {
+      for (int i = 0; i < vec_n; i += 2) {
+        from_float2<T>(y[i], y[i + 1], rounded[i], rounded[i + 1]);
+        v[i] = to_float(rounded[i]);
+        v[i + 1] = to_float(rounded[i + 1]);
+      }
+    }
+  }
+
+  // The largest magnitude_bits of this lane's rounded values. A bf16's float bits are its own bits
+  // shifted up 16, so bf16 pairs are compared two at a time in their packed form (the quantizer is
+  // issue-bound: every instruction saved per value counts).
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t lane_amax_bits(const vec<T, vec_n>& rounded,
+                                                                        const float (&v)[vec_n]) {
+    if constexpr (std::is_same_v<T, bfloat16>) {
+      const auto words = bit_cast<vec<std::uint32_t, vec_n / 2>>(rounded);
+      std::uint32_t m = 0;
+      for (int i = 0; i < vec_n / 2; ++i) m = max_u16x2(m, words[i] & 0x7FFF7FFFu);
+      const std::uint32_t lo = m & 0xFFFFu, hi = m >> 16;
+      return (lo > hi ? lo : hi) << 16;
+    } else {
+      return group_quantizer<Policy, group_lanes, Scale>::lane_amax_bits(v);
+    }
+  }
+
   // GPU: this lane's vec_n values of the group that starts at a multiple of GroupSize.
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_piece(const target& t, int first, const float (&v)[vec_n]) {
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_piece(const target& t, int first, const float (&v)[vec_n],
+                                                             std::uint32_t lane_amax) {
     std::uint32_t codes[vec_n / 4];
-    const group_scale<Scale> s = group_quantizer<Policy, group_lanes, Scale>{t.fp8_max, t.eps}(v, codes);
+    const group_scale<Scale> s = group_quantizer<Policy, group_lanes, Scale>{t.fp8_max, t.eps}.quantize(v, lane_amax, codes);
     vec<std::uint32_t, vec_n / 4> words;
     for (int i = 0; i < vec_n / 4; ++i) words[i] = codes[i];
     words.store(reinterpret_cast<std::uint32_t*>(t.codes + first));
@@ -131,8 +167,11 @@ struct rmsnorm_quant_rows {
       if (p.quantized.output == nullptr) row.output = nullptr;
       quant_row_target<fp8_type, Layout, Scale> t;
       t.codes = p.codes + r * p.code_stride;
+      // The view starts at this row's first scale (every layout's offset is linear in the row), so
+      // the per-group stores need no row arithmetic.
       t.scales = p.scales;
-      t.row = static_cast<int>(r);
+      t.scales.data += Layout::offset(r, 0, p.scales.stride);
+      t.row = 0;
       t.groups = p.quantized.n / GroupSize;
       t.fp8_max = p.fp8_max;
       t.eps = p.quant_eps;

@@ -172,26 +172,41 @@ status can_implement(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
 namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
-// rows take at least a wave, so a wave never mixes rows.
-// total_elements: all rows together; launches below prefetch_weight_below_elements take the tier's
-// latency shape, as the norm does (on H100 the same 2^24 switch is right for both).
+// rows take at least a wave, so a wave never mixes rows. The shape follows the norm's rule
+// (pick_row_launch) for the fused quantizer.
 template <class Arch, class T, int Tier = 0, class F>
-status with_fused_row_config(std::int64_t row_elements, F&& f, std::int64_t total_elements = 0) {
+status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size) {
   using candidate = row_tier_config<Arch, T, Tier>;
-  using prefetching = row_tier_config<Arch, T, Tier, true>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
     return f(candidate{});
   } else {
     if constexpr (usable) {
-      if (row_elements <= candidate::max_cached_elements) {
-        if (total_elements < prefetch_weight_below_elements) return f(prefetching{});
-        return f(candidate{});
-      }
+      if (row_elements <= candidate::max_cached_elements)
+        return norm_detail::with_tier_kind<Arch, T, Tier>(
+            pick_row_launch<Arch>(Tier, size.rows, size.elements, row_op::fused_quant),
+            std::forward<F>(f));
     }
-    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), total_elements);
+    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size);
   }
 }
+
+// The same rows with two 16-byte vectors per lane and group piece, so the quantizer's per-group
+// work (the amax shuffles, the scale's division and reciprocal, the scale store) serves 16 values
+// per lane instead of 8: that work is most of what this issue-bound kernel executes beyond the
+// norm. Rows of one vector per lane give up half their threads instead; streaming rows stay.
+template <class Arch, class C>
+struct paired_row_config {
+  static constexpr bool pairs = Arch::id != arch_id::host && C::vecs_per_thread > 0 &&
+                                (C::vecs_per_thread >= 2 || C::row_threads / 2 >= Arch::wave_size);
+  static constexpr bool halve_threads = C::vecs_per_thread == 1;
+  using type = std::conditional_t<
+      pairs,
+      row_config<halve_threads ? C::row_threads / 2 : C::row_threads, (C::vecs_per_thread + 1) / 2, 2 * C::vec,
+                 (halve_threads && C::row_threads == C::block_threads) ? C::block_threads / 2 : C::block_threads,
+                 C::prefetch_weight>,
+      C>;
+};
 
 }  // namespace quant_detail
 
@@ -213,7 +228,7 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
                                            " on " + Arch::name +
                                            " (a wave's 16-byte vectors); use rmsnorm and group_quant for other widths");
     const std::int64_t longest = a.cols > a.second.cols ? a.cols : a.second.cols;
-    return quant_detail::with_fused_row_config<Arch, T>(longest, [&](auto config) -> status {
+    const auto launch = [&](auto config) -> status {
       using C = decltype(config);
       const auto go = [&](auto residual_tag) -> status {
         using F = rmsnorm_quant_rows<P, T, C, Layout, Scale, GroupSize, decltype(residual_tag)::value>;
@@ -248,7 +263,22 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
       };
       if (a.residual) return go(std::true_type{});
       return go(std::false_type{});
-    }, a.rows * a.cols + a.second.rows * a.second.cols);
+    };
+    // Paired vectors need every wave to reach each group together with 32-byte pieces per lane.
+    // Measured on H100 (bench/sweep_rmsnorm): they win in wide and latency launches ([T, 7168]
+    // T = 128: 3.86 vs 4.34 µs; MLA T = 1024: 5.96 vs 6.27) and for streaming wave rows (MLA
+    // T = 4096: 15.2 vs 16.4), and lose 3 % for streaming block rows ([T, 7168] T = 65536: 558 vs
+    // 542 µs), which keep one vector per piece.
+    const bool paired = a.cols % (Arch::wave_size * 2 * vec_n) == 0 && GroupSize % (2 * vec_n) == 0;
+    return quant_detail::with_fused_row_config<Arch, T>(longest, [&](auto tier_config) -> status {
+      using C = decltype(tier_config);
+      using Paired = typename quant_detail::paired_row_config<Arch, C>::type;
+      constexpr bool streaming_block_rows = C::row_threads > Arch::wave_size && !C::prefetch_weight;
+      if constexpr (!std::is_same_v<Paired, C> && !streaming_block_rows) {
+        if (paired) return launch(Paired{});
+      }
+      return launch(tier_config);
+    }, norm_detail::launch_size{a.rows + a.second.rows, a.rows * a.cols + a.second.rows * a.second.cols});
   });
 }
 
