@@ -11,9 +11,13 @@
 // one consumer promotes, the other's wgmma keeps the tensor cores busy, and the producer already
 // fills the stages of the next tile while consumers write this tile's epilogue.
 //
-// A scales are read by each consumer thread for its two rows straight from global memory (any
-// scale layout, fp32 or ue8m0, through the scale_view accessors), issued before the wait on the
-// stage so their latency hides behind the copy; B's scale is one value per tile and k block.
+// Scales: fp32 A scales in a column-major layout (row stride a multiple of 4) and fp32 B scales
+// (K/128 a multiple of 4) ride in the stages: the producer adds a bulk copy of the block's A
+// scales of the tile's rows (contiguous in these layouts) and one of the 16 bytes holding its B
+// scale, completing on the same "full" barrier, and consumers read them from shared memory. Otherwise (any scale layout, fp32 or ue8m0, through the
+// scale_view accessors) each consumer thread reads its two rows' A scales and the B scale from
+// global memory, issued before the wait on the stage. Global loads in the consumers cost 10-20 %
+// at M = 4096: their latency sat between one block's multiplies and the next.
 // B must be b_standard (K-major [N, K]): the tensor copy writes wgmma's swizzled layout directly.
 #pragma once
 #include <cstdint>
@@ -52,6 +56,13 @@ struct wgmma_shape {
   static constexpr int threads = 128 * (consumers + 1);
   static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
   static constexpr int stage_bytes = a_bytes + b_bytes;
+  // Per stage, after all tiles, when the scales come by bulk copy: the block's BlockM A scales and
+  // the 16 bytes (4 k blocks) holding its B scale. Only whole-k tiles take them: measured on the
+  // H100, the two extra copies per stage slowed the k-split decode tiles (2112×7168 at M = 128:
+  // 16.2 -> 20.3 µs), whose consumers' scale loads hide behind the weight stream anyway.
+  static constexpr bool scales_in_stages = KSplit == 1;
+  static constexpr int a_scale_bytes = scales_in_stages ? BlockM * 4 : 0;
+  static constexpr int scale_bytes = scales_in_stages ? a_scale_bytes + 16 : 0;
   // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
   // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
   static constexpr bool staged_store = BlockN >= 64;
@@ -61,7 +72,7 @@ struct wgmma_shape {
   // fp32 sums of the k groups past the first, [group][register][thread] (conflict-free).
   static constexpr int reduce_bytes = row_groups * (KSplit - 1) * 64 * BlockN * 4;
   // + 1 KiB: dynamic shared memory is only 16-byte aligned; the swizzled tiles need 1024.
-  static constexpr int shared_bytes = stages * stage_bytes + c_bytes + reduce_bytes + 1024;
+  static constexpr int shared_bytes = stages * (stage_bytes + scale_bytes) + c_bytes + reduce_bytes + 1024;
   static_assert(shared_bytes <= 227 * 1024, "the stages fit the 227 KiB a Hopper block can opt into");
   static_assert(a_bytes % 1024 == 0 && b_bytes % 1024 == 0, "every tile stays 1024-byte aligned");
   // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
@@ -70,6 +81,15 @@ struct wgmma_shape {
   static constexpr int consumer_registers = consumers == 2 ? 232 : 240;
   static_assert(128 * producer_registers + 128 * consumers * consumer_registers <= 65536, "register file");
 };
+
+// Whether the scales of these arguments can come by bulk copy: fp32 A scales stored column by
+// column (a k block's scales of consecutive rows are contiguous) and fp32 B scales; the strides
+// are checked at launch.
+template <class Args>
+inline constexpr bool wgmma_scales_by_copy =
+    std::is_same_v<typename Args::a_scale_type, float> && std::is_same_v<typename Args::b_scale_type, float> &&
+    (std::is_same_v<typename Args::a_scale_layout, scale_layout::column_major> ||
+     std::is_same_v<typename Args::a_scale_layout, scale_layout::column_major_aligned4>);
 
 // The tile walk shared by producer and consumers: tile t covers rows (t % tiles_m)·BlockM and
 // columns (t / tiles_m)·BlockN, so blocks running together share B's rows (the weights, the
@@ -128,7 +148,8 @@ struct block_scale_gemm_wgmma {
   };
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
-                                                    const CUtensorMap* tma_c, bool tma_store, const Args& p) {
+                                                    const CUtensorMap* tma_c, bool tma_store, bool copy_scales,
+                                                    const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -139,7 +160,9 @@ struct block_scale_gemm_wgmma {
     auto a_tile = [&](int s) { return base + s * Shape::stage_bytes; };
     auto b_tile = [&](int s) { return base + s * Shape::stage_bytes + Shape::a_bytes; };
     std::uint8_t* c_stage = base + Shape::stages * Shape::stage_bytes;
+    std::uint8_t* scale_slots = c_stage + Shape::c_bytes + Shape::reduce_bytes;
 
+    copy_scales = copy_scales && Shape::scales_in_stages;
     const int tid = static_cast<int>(threadIdx.x);
     if (tid == 0) {
       sm90::prefetch_tma_descriptor(tma_a);
@@ -164,11 +187,23 @@ struct block_scale_gemm_wgmma {
         ring_position<Shape::stages> at{};
         for (int t = blockIdx.x; t < walk.tiles; t += gridDim.x) {
           const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
+          // The tile's rows of a column of A scales, up to the stride (>= M rounded up to 4): rows
+          // past M hold stale values whose rows of C are never stored.
+          const int scale_rows = static_cast<int>(p.a_scale.stride) - m0;
+          const std::uint32_t a_scale_copy = 4u * (scale_rows < Shape::block_m ? scale_rows : Shape::block_m);
           for (int kb = 0; kb < kblocks; ++kb) {
             sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
-            sm90::mbarrier_arrive_expect_tx(&full[at.stage], Shape::stage_bytes);
+            sm90::mbarrier_arrive_expect_tx(&full[at.stage],
+                                            Shape::stage_bytes + (copy_scales ? a_scale_copy + 16 : 0));
             sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
             sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
+            if (copy_scales) {
+              // sa[kb][m0 .. m0 + rows) and sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts.
+              std::uint8_t* slot = scale_slots + at.stage * Shape::scale_bytes;
+              sm90::bulk_load(&full[at.stage], slot, p.a_scale.data + kb * p.a_scale.stride + m0, a_scale_copy);
+              sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes,
+                              p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3), 16);
+            }
             at.advance();
           }
         }
@@ -185,6 +220,10 @@ struct block_scale_gemm_wgmma {
     // Ring positions of the next block to issue and to release. With a k split each warpgroup
     // takes every k_split-th block; its positions restart per tile from the blocks counted so far.
     ring_position<Shape::stages> issue_at{}, release_at{};
+    // This thread's A scale (row + 0; row + 8 is 32 bytes on) in the scale slot of stage 0: 32-bit
+    // shared addresses, as in the epilogue.
+    const std::uint32_t scale_address =
+        sm90::smem_address(scale_slots) + 4 * (row_group * 64 + atom::c_coord(t, 0).row);
     int blocks_before = 0;
 
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
@@ -208,7 +247,7 @@ struct block_scale_gemm_wgmma {
 
       // Issue block j into `part`: wait for its stage, four k steps, commit (no wait).
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc) {
-        sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
+        if (!copy_scales) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
         sm90::mbarrier_wait(&full[issue_at.stage], issue_at.phase);
         const std::uint32_t a_smem = sm90::smem_address(a_tile(issue_at.stage)) + row_group * 64 * swizzle_row_bytes;
         const std::uint32_t b_smem = sm90::smem_address(b_tile(issue_at.stage));
@@ -218,6 +257,13 @@ struct block_scale_gemm_wgmma {
           atom::mma_async(part, a_smem + step * atom::k, b_smem + step * atom::k, step > 0);
         wgmma_commit();
         wgmma_fence_registers(part);
+        if (copy_scales) {  // read while the multiplies run; the stage is released only after the promotion
+          const std::uint32_t slot = scale_address + issue_at.stage * Shape::scale_bytes;
+          const std::uint32_t b_slot =
+              sm90::smem_address(scale_slots) + issue_at.stage * Shape::scale_bytes + Shape::a_scale_bytes;
+          sc = {sm90::load_shared_f32(slot), sm90::load_shared_f32(slot + 32),
+                sm90::load_shared_f32(b_slot + 4 * (block_of(j) % 4))};
+        }
         issue_at.template advance<Shape::k_split>();
       };
       // Promote the oldest issued block: free its stage, acc += part · sa[row] · sb.
@@ -281,7 +327,7 @@ struct block_scale_gemm_wgmma {
     }
     if (t == 0) sm90::bulk_wait<0>();  // the last tile's stores, before the block's exit
 #else
-    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)p;
+    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)copy_scales, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif
@@ -356,15 +402,17 @@ struct block_scale_gemm_wgmma {
 template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
-                                  const __grid_constant__ CUtensorMap tma_c, bool tma_store, const Args args) {
-  kernel_body<arch::sm90>([&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, tma_store, args); });
+                                  const __grid_constant__ CUtensorMap tma_c, bool tma_store, bool copy_scales,
+                                  const Args args) {
+  kernel_body<arch::sm90>(
+      [&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, tma_store, copy_scales, args); });
 }
 
 // The configurations, picked per problem by pick_wgmma_config (wgmma_config.hpp). Large: two consumer
-// warpgroups on 128×128 tiles, six 32 KiB stages and 32 KiB for the epilogue. Narrower tiles make
+// warpgroups on 128×128 tiles, five 32 KiB stages (with their scales) and 32 KiB for the epilogue. Narrower tiles make
 // more of them when 128×128 would leave SMs idle, and decode tiles (64 rows) split each tile's k
 // blocks over two warpgroups; the deeper rings keep more of the weight stream in flight per SM.
-using wgmma_shape_128x128 = wgmma_shape<128, 128, 6>;
+using wgmma_shape_128x128 = wgmma_shape<128, 128, 5>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
@@ -392,6 +440,12 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, i
   if (tma_store) {
     if (status s = sm90::make_tma_2d(tma_c, p.c, 2, p.m, p.n, p.ldc, 64, Shape::c_box_cols); !s.ok()) return s;
   }
+  // Scales by bulk copy where the layouts allow (see the top of this file): 16-byte aligned
+  // columns of A scales and rows of B scales.
+  bool copy_scales = false;
+  if constexpr (wgmma_scales_by_copy<Args> && Shape::scales_in_stages)
+    copy_scales = p.a_scale.stride % 4 == 0 && reinterpret_cast<std::uintptr_t>(p.a_scale.data) % 16 == 0 &&
+                  (p.k / scale_block) % 4 == 0 && reinterpret_cast<std::uintptr_t>(p.b_scale) % 16 == 0;
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
@@ -399,7 +453,7 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, i
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
   const int grid = static_cast<int>(tiles < sms ? tiles : sms);
   return platform::launch(kernel, {grid, 1}, Shape::threads, Shape::shared_bytes, stream, tma_a, tma_b, tma_c,
-                          tma_store, p);
+                          tma_store, copy_scales, p);
 }
 
 }  // namespace gemm

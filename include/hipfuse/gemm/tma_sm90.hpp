@@ -92,6 +92,21 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_load_2d(const CUtensorMap* map, std:
 #endif
 }
 
+// Copies `bytes` contiguous bytes (a multiple of 16; src and dst 16-byte aligned) from global to
+// shared memory; completion is counted in bytes on bar.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void bulk_load(std::uint64_t* bar, void* dst, const void* src, std::uint32_t bytes) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
+          smem_address(dst)),
+      "l"(reinterpret_cast<std::uint64_t>(src)), "r"(bytes), "r"(smem_address(bar))
+      : "memory");
+#else
+  (void)bar, (void)dst, (void)src, (void)bytes;
+  platform::trap("the bulk copy engine needs sm_90 or later");
+#endif
+}
+
 // Copies the box at (col, row) of the tensor map from shared memory at src to global memory;
 // elements outside the tensor are not written. Completion is tracked per thread in bulk groups.
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_store_2d(const CUtensorMap* map, const void* src, int col, int row) {
@@ -130,6 +145,17 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_shared_u32(std::uint32_t address, 
   asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(address), "r"(value) : "memory");
 #else
   (void)address, (void)value;
+#endif
+}
+
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float load_shared_f32(std::uint32_t address) {
+#if defined(HIPFUSE_HAS_TMA)
+  float value;
+  asm volatile("ld.shared.f32 %0, [%1];\n" : "=f"(value) : "r"(address) : "memory");
+  return value;
+#else
+  (void)address;
+  platform::trap("load_shared_f32 needs sm_90 or later");
 #endif
 }
 
