@@ -302,6 +302,19 @@ TEST_CASE("block-scale GEMM, DeepSeek-V3 shapes", "[gemm][deepseek]") {
   run_shapes<default_fp8, scale_col_major, float, b_standard, float>(nk, {1, 7, 64, 129, 257, 4096}, {});
 }
 
+// On sm90 the 128-row wgmma tiles take fp32 column-major A scales (stride a multiple of 4, K/128
+// a multiple of 4) by bulk copy into the stages and every other case from global memory: both,
+// with a last row tile that holds only part of a scale column. M = 130 and 256 with N = 7168 run
+// 128x128 tiles on an H100 (pick_wgmma_config); the host runs reduced sizes.
+TEST_CASE("block-scale GEMM scale paths of the large tiles", "[gemm]") {
+  const bool gpu = hipfuse_test::gpu_sizes();
+  const int n = gpu ? 7168 : 136;
+  run_shapes<default_fp8, column_major_aligned4, float, b_standard, float>({{n, 512}}, {130}, {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{n, 768}}, {gpu ? 256 : 12}, {});
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float>({{n, 512}}, {gpu ? 256 : 12}, {});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0>({{n, 512}}, {gpu ? 256 : 12}, {});
+}
+
 #if defined(HIPFUSE_PLATFORM_CUDA)
 // On sm90 the automatic backend is wgmma (standard B); the mma.sync tiles stay selectable and run
 // preshuffled B, so they keep their own GPU coverage here.
