@@ -87,9 +87,9 @@ template <class C, class P = norm_policy>
 hipfuse::status launch_norm(const data& d, cudaStream_t st) {
   hipfuse::row_set<bf16, bf16> a, b;
   norm_sets(d, a, b);
-  using F = hipfuse::rmsnorm_rows<P, bf16, bf16, C, false>;
+  using F = hipfuse::rmsnorm_rows<P, bf16, bf16, C, false, false>;
   const auto blocks = F::blocks_for(a.rows + b.rows);
-  hipfuse::rmsnorm_rows_kernel<P, bf16, bf16, C, false><<<static_cast<int>(blocks), C::block_threads, 0, st>>>(a, b);
+  hipfuse::rmsnorm_rows_kernel<P, bf16, bf16, C, false, false><<<static_cast<int>(blocks), C::block_threads, 0, st>>>(a, b);
   return cuda_status(cudaGetLastError(), "norm kernel");
 }
 

@@ -1,6 +1,7 @@
 // RMSNorm kernels compiled for gfx942 and gfx950 in the configurations the launchers pick for
 // the shapes that matter, read by test_rmsnorm_isa.cpp. The kernel template carries
 // __launch_bounds__(Config::block_threads).
+#include <hipfuse/norm/qk_token_block.hpp>
 #include <hipfuse/norm/rmsnorm.hpp>
 
 namespace hipfuse_codegen {
@@ -31,7 +32,7 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
 // Explicit instantiations live in a namespace enclosing hipfuse's.
 #define HIPFUSE_RMSNORM_INSTANCE(Policy, Config, Residual)                                                  \
   template __global__ void hipfuse::rmsnorm_rows_kernel<Policy, hipfuse::bfloat16, hipfuse::bfloat16, Config, \
-                                                        Residual>(hipfuse::row_set<hipfuse::bfloat16>,        \
+                                                        Residual, false>(hipfuse::row_set<hipfuse::bfloat16>, \
                                                                   hipfuse::row_set<hipfuse::bfloat16>);
 
 #define HIPFUSE_RMSNORM_ARCH(Arch)                                                                          \
@@ -46,5 +47,13 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::stream_config<Arch>, false)              \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse::row_scalar_config<Arch>, false)
 
+// MLA decode and mid-size launches: one block per token, q's vectors then k's (256 threads on
+// NVIDIA; 256 threads = 4 waves of 64 on AMD, 3 for q and 1 for k).
+#define HIPFUSE_QK_TOKEN_ARCH(Arch)                                                            \
+  template __global__ void hipfuse::qk_token_kernel<hipfuse::policy<Arch>, hipfuse::bfloat16, 256, false>( \
+      hipfuse::row_set<hipfuse::bfloat16>, hipfuse::row_set<hipfuse::bfloat16>);
+
 HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx942)
 HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx950)
+HIPFUSE_QK_TOKEN_ARCH(hipfuse::arch::gfx942)
+HIPFUSE_QK_TOKEN_ARCH(hipfuse::arch::gfx950)

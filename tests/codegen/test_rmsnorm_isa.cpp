@@ -9,12 +9,12 @@ namespace {
 const std::string dir = HIPFUSE_ASM_DIR;
 
 // The one kernel of rmsnorm_kernels.<arch>.s compiled for `arch` whose mangled name has the
-// row_config fragment, the residual flag (the kernel's last template argument), and (or not) the
-// native backend.
+// row_config fragment, the residual flag (then WeightOffset = false, what the launchers run without
+// Gemma: the kernel's last two template arguments), and (or not) the native backend.
 isa::kernel only(const std::string& arch, const std::string& config, bool residual, bool native) {
   std::vector<isa::kernel> found;
   for (isa::kernel& k : isa::find(dir + "/rmsnorm_kernels." + arch + ".s",
-                                  {"rmsnorm_rows_kernel", "4arch6" + arch, config, residual ? "Lb1EEEv" : "Lb0EEEv"})) {
+                                  {"rmsnorm_rows_kernel", "4arch6" + arch, config, residual ? "Lb1ELb0EEEv" : "Lb0ELb0EEEv"})) {
     if ((k.name.find("7backend6native") != std::string::npos) == native) found.push_back(std::move(k));
   }
   REQUIRE(found.size() == 1);
@@ -137,5 +137,23 @@ TEST_CASE("an rmsnorm kernel instantiated for the other arch traps", "[rmsnorm][
       CHECK(k.contains("s_trap"));
       CHECK_FALSE(k.contains("global_load_dwordx4"));
     }
+  }
+}
+
+TEST_CASE("token blocks (MLA q and k of one token per block): 16-byte accesses, one barrier", "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    const std::vector<isa::kernel> found =
+        isa::find(dir + "/rmsnorm_kernels." + arch + ".s", {"qk_token_kernel", "4arch6" + arch, "Li256ELb0E"});
+    REQUIRE(found.size() == 1);
+    const isa::kernel& k = found.front();
+    CHECK(k.count("global_load_dwordx4") == 2);  // the thread's vector of x and of its weight
+    CHECK(k.count("global_store_dwordx4") == 1);
+    CHECK(k.contains(shuffle));
+    CHECK(k.count("s_barrier") == 1);  // q and k sums share it
+    CHECK(k.lds_bytes == 16);          // 4 waves x one float
+    CHECK(k.scratch_bytes == 0);
+    CHECK_FALSE(k.contains("s_trap"));
+    CHECK(k.contains("v_rsq_f32"));
   }
 }

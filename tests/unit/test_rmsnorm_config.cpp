@@ -252,3 +252,17 @@ TEST_CASE("the fused quantizer's paired shapes hold the same rows with 16 values
   using wide_prefetch = quant_detail::paired_row_config<arch::sm90, row_config<256, 1, 8, 256, true>>::type;
   CHECK(wide_prefetch::prefetch_weight);
 }
+
+TEST_CASE("token blocks: MLA's q and k of a token fill one block", "[rmsnorm]") {
+  // DeepSeek MLA: 1536 + 512 bf16 values = 192 + 64 vectors.
+  CHECK(qk_token_block_threads<arch::sm90, bfloat16>(1536, 512) == 256);
+  CHECK(qk_token_block_threads<arch::gfx942, bfloat16>(1536, 512) == 256);
+  CHECK(qk_token_block_threads<arch::gfx950, bfloat16>(1536, 512) == 256);
+  CHECK(qk_token_block_threads<arch::sm90, float>(1536, 512) == 512);  // 4 floats per vector
+  CHECK(qk_token_block_threads<arch::sm90, bfloat16>(4096, 1024) == 1024);
+  CHECK(qk_token_block_threads<arch::sm90, bfloat16>(8192, 512) == 0);  // more than a block
+  CHECK(qk_token_block_threads<arch::sm90, bfloat16>(512, 256) == 0);   // 96 of 256 threads: half idle
+  CHECK(qk_token_block_threads<arch::sm90, bfloat16>(1536, 500) == 0);  // k not whole waves of vectors
+  CHECK(qk_token_block_threads<arch::gfx942, bfloat16>(1536, 256) == 0);  // k less than a wave of 64
+  CHECK(qk_token_block_threads<arch::host, bfloat16>(1536, 512) == 0);
+}

@@ -49,10 +49,11 @@ struct qk_rmsnorm_params {
 
 // A block's share of the fused QK norm, for use inside your own kernels: call it with every
 // thread of a block of Config::block_threads threads, for block_index in [0, blocks(params)).
-// `storage` must be HIPFUSE_SHARED (it is empty when rows fit in a wave).
-template <class Policy, class T, class Config>
+// `storage` must be HIPFUSE_SHARED (it is empty when rows fit in a wave). Gemma = false when
+// neither tensor sets gemma: the (1 + w) add is then compiled out (one instruction per value).
+template <class Policy, class T, class Config, bool Gemma = true>
 struct qk_rmsnorm_block {
-  using rows_functor = rmsnorm_rows<Policy, T, T, Config, false>;
+  using rows_functor = rmsnorm_rows<Policy, T, T, Config, false, Gemma>;
   using storage = typename rows_functor::storage;
 
   // Row sets are built once per block on the caller's side (see the example): building them here

@@ -77,11 +77,24 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE float inverse_sqrt(float x) {
 #endif
 }
 
+// y = x * inv_rms * (w + offset), or x * inv_rms * w when WeightOffset is false: the one formula
+// every RMSNorm shape applies (w + 0 would also turn a -0 weight into +0).
+template <bool WeightOffset, int N>
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void normalize(const float (&x)[N], const float (&w)[N], float inv_rms,
+                                                       float offset, float (&y)[N]) {
+  for (int i = 0; i < N; ++i) {
+    if constexpr (WeightOffset) {
+      y[i] = x[i] * inv_rms * (w[i] + offset);
+    } else {
+      (void)offset;
+      y[i] = x[i] * inv_rms * w[i];
+    }
+  }
+}
+
 template <class T, int N>
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void load_floats(const T* p, float (&out)[N]) {
-  const vec<T, N> v = vec<T, N>::load(p);
-HIPFUSE_UNROLL
-  for (int i = 0; i < N; ++i) out[i] = to_float(v[i]);
+  to_floats(vec<T, N>::load(p), out);
 }
 
 // Stores N values as 16-byte (or narrower, when N * sizeof(T) < 16) aligned pieces, so an output
@@ -129,7 +142,8 @@ struct row_sum<Policy, Config, false> {
 //
 // Precondition for cached configs: row.n <= Config::max_cached_elements. For Vec > 1, input,
 // residual, output and weight are 16-byte aligned.
-template <class Policy, class T, class OutT, class Config, bool Residual = false>
+// WeightOffset = false compiles out the row's weight_offset (Gemma's 1 + w), which must then be 0.
+template <class Policy, class T, class OutT, class Config, bool Residual = false, bool WeightOffset = true>
 class rmsnorm_row {
   static_assert(is_activation_type<T> && is_activation_type<OutT>, "rmsnorm takes float, bfloat16 or float16");
   static constexpr int threads = Config::row_threads;
@@ -170,8 +184,11 @@ HIPFUSE_UNROLL
         const int v = j * threads + lane;
         if (active && v < nvec) {
           if constexpr (Residual) {
+            float x[vec_n], r[vec_n];
+            to_floats(xr_[j], x);
+            to_floats(r_[j], r);
 HIPFUSE_UNROLL
-            for (int i = 0; i < vec_n; ++i) xf_[j][i] = to_float(xr_[j][i]) + to_float(r_[j][i]);
+            for (int i = 0; i < vec_n; ++i) xf_[j][i] = x[i] + r[i];
             norm_detail::store_floats(row.residual + v * vec_n, xf_[j]);
           }
           float x[vec_n];
@@ -226,8 +243,7 @@ HIPFUSE_UNROLL
           float x[vec_n], w[vec_n], y[vec_n];
           held(j, x);
           if constexpr (prefetch_weight) {
-HIPFUSE_UNROLL
-            for (int i = 0; i < vec_n; ++i) w[i] = to_float(w_[j][i]);
+            to_floats(w_[j], w);
           } else {
             norm_detail::load_floats(row.weight + v * vec_n, w);
           }
@@ -293,11 +309,13 @@ HIPFUSE_UNROLL
   }
   static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void scale(const view& row, float inv_rms, const float (&x)[vec_n],
                                                        const float (&w)[vec_n], float (&y)[vec_n]) {
-HIPFUSE_UNROLL
-    for (int i = 0; i < vec_n; ++i) y[i] = x[i] * inv_rms * (w[i] + row.weight_offset);
+    norm_detail::normalize<WeightOffset>(x, w, inv_rms, row.weight_offset, y);
   }
   static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE float scale1(const view& row, int e, float inv_rms, float x) {
-    return x * inv_rms * (to_float(row.weight[e]) + row.weight_offset);
+    const float xs[1] = {x}, ws[1] = {to_float(row.weight[e])};
+    float y[1];
+    norm_detail::normalize<WeightOffset>(xs, ws, inv_rms, row.weight_offset, y);
+    return y[0];
   }
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void held(int j, float (&x)[vec_n]) const {
@@ -305,8 +323,7 @@ HIPFUSE_UNROLL
 HIPFUSE_UNROLL
       for (int i = 0; i < vec_n; ++i) x[i] = xf_[j][i];
     } else {
-HIPFUSE_UNROLL
-      for (int i = 0; i < vec_n; ++i) x[i] = to_float(xr_[j][i]);
+      to_floats(xr_[j], x);
     }
   }
 
@@ -355,9 +372,10 @@ struct row_set {
 
 // A block's share of two row sets laid end to end (first.rows rows, then second.rows rows; pass
 // second.rows = 0 for one set). Block b handles rows [b * rows_per_block, (b + 1) * rows_per_block).
-template <class Policy, class T, class OutT, class Config, bool Residual = false>
+// WeightOffset = false: every row's weight_offset is 0 (no Gemma), and its add is compiled out.
+template <class Policy, class T, class OutT, class Config, bool Residual = false, bool WeightOffset = true>
 struct rmsnorm_rows {
-  using row_functor = rmsnorm_row<Policy, T, OutT, Config, Residual>;
+  using row_functor = rmsnorm_row<Policy, T, OutT, Config, Residual, WeightOffset>;
   using storage = typename row_functor::storage;
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const row_set<T, OutT>& first, const row_set<T, OutT>& second,
@@ -541,11 +559,11 @@ struct fitted_row_config<Arch, T, MaxElements, Tier, false> {
                                            fitted_row_config<Arch, T, MaxElements, Tier + 1>>::type;
 };
 
-template <class Policy, class T, class OutT, class Config, bool Residual>
+template <class Policy, class T, class OutT, class Config, bool Residual, bool WeightOffset = true>
 HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Config::block_threads)
     rmsnorm_rows_kernel(row_set<T, OutT> first, row_set<T, OutT> second) {
   kernel_body<typename Policy::arch>([&] {
-    using functor = rmsnorm_rows<Policy, T, OutT, Config, Residual>;
+    using functor = rmsnorm_rows<Policy, T, OutT, Config, Residual, WeightOffset>;
     HIPFUSE_SHARED typename functor::storage storage;
     functor{}(first, second, platform::block_rank_x(), storage);
   });

@@ -39,6 +39,7 @@
 #include "../platform/runtime.hpp"
 #include "../status.hpp"
 #include "qk_rmsnorm.hpp"
+#include "qk_token_block.hpp"
 #include "rmsnorm.hpp"
 
 namespace hipfuse {
@@ -181,14 +182,17 @@ status with_row_config(std::int64_t row_elements, bool vector_path, F&& f, launc
   }
 }
 
+// The kernel with weight offsets only when a row set has one (Gemma): the add costs the others.
 template <class Policy, class T, class OutT, class Config, bool Residual>
 status launch_rows(const row_set<T, OutT>& first, const row_set<T, OutT>& second, platform::stream_t stream) {
   const std::int64_t blocks = rmsnorm_rows<Policy, T, OutT, Config, Residual>::blocks_for(first.rows + second.rows);
   if (blocks > std::numeric_limits<int>::max())
     return status::error(status_code::invalid_shape, "too many rows for one launch: " +
                                                          std::to_string(first.rows + second.rows));
-  return platform::launch(rmsnorm_rows_kernel<Policy, T, OutT, Config, Residual>, {static_cast<int>(blocks), 1},
-                          Config::block_threads, 0, stream, first, second);
+  const bool offsets = first.weight_offset != 0.0f || second.weight_offset != 0.0f;
+  return platform::launch(offsets ? rmsnorm_rows_kernel<Policy, T, OutT, Config, Residual, true>
+                                  : rmsnorm_rows_kernel<Policy, T, OutT, Config, Residual, false>,
+                          {static_cast<int>(blocks), 1}, Config::block_threads, 0, stream, first, second);
 }
 
 }  // namespace norm_detail
@@ -336,6 +340,24 @@ status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::stream_t stream = nullp
   const bool vector_path = uses_vector_path(a);
   return with_detected_arch([&](auto arch_tag) {
     using P = policy<decltype(arch_tag)>;
+    using Arch = typename P::arch;
+    // One block per token where q and k rows fill one (docs/rmsnorm.md, "Token blocks").
+    if constexpr (Arch::id != arch_id::host) {
+      const int threads = a.q.heads == 1 && a.k.heads == 1 && vector_path
+                              ? qk_token_block_threads<Arch, T>(a.q.head_dim, a.k.head_dim)
+                              : 0;
+      if (threads > 0 && a.tokens <= std::numeric_limits<int>::max()) {
+        const auto go = [&](auto block_tag) {
+          constexpr int block = decltype(block_tag)::value;
+          const bool offsets = q.weight_offset != 0.0f || k.weight_offset != 0.0f;
+          return platform::launch(offsets ? qk_token_kernel<P, T, block, true> : qk_token_kernel<P, T, block, false>,
+                                  {static_cast<int>(a.tokens), 1}, block, 0, stream, q, k);
+        };
+        if (threads == 256) return go(std::integral_constant<int, 256>{});
+        if (threads == 512) return go(std::integral_constant<int, 512>{});
+        return go(std::integral_constant<int, 1024>{});
+      }
+    }
     return norm_detail::with_row_config<typename P::arch, T>(longest, vector_path, [&](auto config) {
       return norm_detail::launch_rows<P, T, T, decltype(config), false>(q, k, stream);
     }, norm_detail::launch_size{q.rows + k.rows, a.tokens * (a.q.heads * a.q.head_dim + a.k.heads * a.k.head_dim)});

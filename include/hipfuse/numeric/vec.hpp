@@ -2,6 +2,8 @@
 // one LDG.128 on NVIDIA), with float conversions for the math. Wider vecs move as consecutive
 // 16-byte accesses and need only 16-byte alignment.
 #pragma once
+#include <cstdint>
+#include <type_traits>
 #include "half_types.hpp"
 
 namespace hipfuse {
@@ -42,6 +44,22 @@ struct alignas(sizeof(T) * N) vec {
     T data[piece_size];
   };
 };
+
+// The elements as floats. bf16 pairs are unpacked from their 32-bit words, the low half by a shift
+// and the high half by a mask: one instruction per value, where converting element by element
+// costs the high half a byte permute more (ptxas and the AMD backend both extract it first).
+template <class T, int N>
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void to_floats(const vec<T, N>& v, float (&out)[N]) {
+  if constexpr (std::is_same_v<T, bfloat16> && N % 2 == 0) {
+    const auto words = bit_cast<vec<std::uint32_t, N / 2>>(v);
+    for (int i = 0; i < N / 2; ++i) {
+      out[2 * i] = float_from_bits(words[i] << 16);
+      out[2 * i + 1] = float_from_bits(words[i] & 0xFFFF0000u);
+    }
+  } else {
+    for (int i = 0; i < N; ++i) out[i] = to_float(v[i]);
+  }
+}
 
 // Elements per 16-byte access for element type T (bounded by the arch's widest vector load).
 template <class T, int MaxVectorBytes = 16>

@@ -182,8 +182,9 @@ struct group_quant_functor : group_quant_geometry<Policy, In, GroupSize> {
     float x[geometry::elements_per_lane];
     for (int v = 0; v < geometry::vectors_per_lane; ++v) {
       // Unconditional, so a lane's loads are all in flight before the first is used.
-      const vec<In, ve> in = vec<In, ve>::load(src + (v * lanes + lane) * ve);
-      for (int i = 0; i < ve; ++i) x[v * ve + i] = to_float(in[i]);
+      float piece[ve];
+      to_floats(vec<In, ve>::load(src + (v * lanes + lane) * ve), piece);
+      for (int i = 0; i < ve; ++i) x[v * ve + i] = piece[i];
     }
     std::uint32_t codes[geometry::elements_per_lane / 4];
     const group_scale<Scale> s = quantizer{p.fp8_max, p.eps}(x, codes);

@@ -5,6 +5,7 @@
 // y = round_to_T(x * rsqrt(mean(x^2) + eps) * w) exactly as rmsnorm writes it, then y goes through
 // group_quant's numerics. So the codes and scales are bit-identical to rmsnorm() followed by
 // group_quant() on its output, with one read of x instead of three tensor passes.
+// There is no Gemma (1 + w) form: the row sets' weight_offset is not applied.
 //
 //   rmsnorm_quant_row<Policy, T, Config, Layout, Scale, GroupSize, Residual>   one row
 //   rmsnorm_quant_rows<...>   a block's rows of the quantized tensor, then of an optional second
@@ -36,7 +37,7 @@ struct quant_row_target {
 // row.output, when not null, also receives y (the unquantized normalized row).
 template <class Policy, class T, class Config, class Layout, class Scale, int GroupSize, bool Residual = false>
 struct rmsnorm_quant_row {
-  using norm = rmsnorm_row<Policy, T, T, Config, Residual>;
+  using norm = rmsnorm_row<Policy, T, T, Config, Residual, false>;  // no Gemma here: no offset add
   using storage = typename norm::storage;
   using fp8_type = typename Policy::fp8_type;
   using target = quant_row_target<fp8_type, Layout, Scale>;
@@ -142,7 +143,7 @@ struct rmsnorm_quant_row {
 template <class Policy, class T, class Config, class Layout, class Scale, int GroupSize, bool Residual = false>
 struct rmsnorm_quant_rows {
   using quant_row = rmsnorm_quant_row<Policy, T, Config, Layout, Scale, GroupSize, Residual>;
-  using plain_row = rmsnorm_row<Policy, T, T, Config, false>;
+  using plain_row = rmsnorm_row<Policy, T, T, Config, false, false>;
   using storage = typename quant_row::storage;
   using fp8_type = typename Policy::fp8_type;
   using policy_type = Policy;

@@ -265,16 +265,14 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
       return go(std::false_type{});
     };
     // Paired vectors need every wave to reach each group together with 32-byte pieces per lane.
-    // Measured on H100 (bench/sweep_rmsnorm): they win in wide and latency launches ([T, 7168]
-    // T = 128: 3.86 vs 4.34 µs; MLA T = 1024: 5.96 vs 6.27) and for streaming wave rows (MLA
-    // T = 4096: 15.2 vs 16.4), and lose 3 % for streaming block rows ([T, 7168] T = 65536: 558 vs
-    // 542 µs), which keep one vector per piece.
+    // Measured on H100 (bench/sweep_rmsnorm): they win in every launch that holds the row in
+    // registers ([T, 7168] T = 128: 3.86 vs 4.34 µs; T = 65536: 465 vs 509 µs once the bf16
+    // conversions and the weight offset stopped costing instructions; MLA T = 4096: 15.2 vs 16.4).
     const bool paired = a.cols % (Arch::wave_size * 2 * vec_n) == 0 && GroupSize % (2 * vec_n) == 0;
     return quant_detail::with_fused_row_config<Arch, T>(longest, [&](auto tier_config) -> status {
       using C = decltype(tier_config);
       using Paired = typename quant_detail::paired_row_config<Arch, C>::type;
-      constexpr bool streaming_block_rows = C::row_threads > Arch::wave_size && !C::prefetch_weight;
-      if constexpr (!std::is_same_v<Paired, C> && !streaming_block_rows) {
+      if constexpr (!std::is_same_v<Paired, C>) {
         if (paired) return launch(Paired{});
       }
       return launch(tier_config);
