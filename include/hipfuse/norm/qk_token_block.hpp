@@ -87,7 +87,7 @@ HIPFUSE_UNROLL
     to_floats(wv, w);
     norm_detail::normalize<WeightOffset>(x, w, inv_rms, in_q ? q.weight_offset : k.weight_offset, y);
     T* output = (in_q ? q.output + token * q.output_stride : k.output + token * k.output_stride) + first;
-    norm_detail::store_floats(output, y);
+    norm_detail::store_floats_packed(output, y);
   }
 };
 

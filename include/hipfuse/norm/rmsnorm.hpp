@@ -116,6 +116,21 @@ HIPFUSE_UNROLL
   }
 }
 
+// store_floats for shapes that hold little per thread: bf16 pairs round by the branch-free packed
+// convert (the same bits; to_bfloat16x2 keeps its NaN branch only to stop ptxas from hoisting a
+// whole cached row's conversions).
+template <class T, int N>
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_floats_packed(T* p, const float (&in)[N]) {
+  if constexpr (std::is_same_v<T, bfloat16> && N % 2 == 0 && N * 2 <= 16) {
+    vec<std::uint32_t, N / 2> words;
+HIPFUSE_UNROLL
+    for (int i = 0; i < N / 2; ++i) words[i] = to_bfloat16x2_bits(in[2 * i], in[2 * i + 1]);
+    bit_cast<vec<T, N>>(words).store(p);
+  } else {
+    store_floats(p, in);
+  }
+}
+
 // Width of the cooperation: a lane group (shuffles) or the block (block_reduce).
 template <class Policy, class Config, bool InWave = (Config::row_threads <= Policy::wave_size)>
 struct row_sum {
