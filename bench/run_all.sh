@@ -37,8 +37,11 @@ build_dir=${HIPFUSE_BENCH_BUILD:-build-bench}
 python=${PYTHON:-python3}
 say() { echo "[run_all $(( $(date +%s) - start ))s] $*" >&2; }
 
+# A commit given by the caller is taken as is (a copied tree without its .git cannot be checked);
+# one read from git here is marked when include/ or bench/ differ from it.
 commit=${HIPFUSE_BENCH_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
-if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no -- include bench 2>/dev/null)" ]; then
+if [ -z "${HIPFUSE_BENCH_COMMIT:-}" ] && [ "$commit" != unknown ] &&
+  [ -n "$(git status --porcelain --untracked-files=no -- include bench 2>/dev/null)" ]; then
   commit="$commit+dirty"
 fi
 date_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)
