@@ -158,6 +158,12 @@ void checks() {
   }
 }
 
+hipfuse::platform::launch_stream pdl(cudaStream_t st) {
+  hipfuse::platform::launch_stream on{st};
+  on.programmatic_dependent_launch = true;
+  return on;
+}
+
 template <class Make, class Launch>
 void run_op(report& rep, const options& opt, const std::string& op, const std::string& impl, const std::string& label,
             int t, double bytes, Make make, Launch launch) {
@@ -190,10 +196,16 @@ int main(int argc, char** argv) {
            [t](const tensors& s, cudaStream_t st) { return hipfuse::qk_rmsnorm(mla_args(s, t, false), st); });
     run_op(rep, opt, "qk_rmsnorm_mla", "hipfuse in place", "q1536+k512", t, mla_bytes, make_mla,
            [t](const tensors& s, cudaStream_t st) { return hipfuse::qk_rmsnorm(mla_args(s, t, true), st); });
+    // Programmatic dependent launch: each launch may start while the one before it drains (what a
+    // CUDA graph of an engine's layer with PDL enabled sees); not comparable with the peers' launches.
+    run_op(rep, opt, "qk_rmsnorm_mla", "hipfuse PDL", "q1536+k512", t, mla_bytes, make_mla,
+           [t](const tensors& s, cudaStream_t st) { return hipfuse::qk_rmsnorm(mla_args(s, t, false), pdl(st)); });
     run_op(rep, opt, "qk_rmsnorm_qwen3", "hipfuse", "q32x128+k8x128", t, 2.0 * t * (nq + nk) * 2 + 2.0 * qwen_head_dim * 2,
            make_qwen, [t](const tensors& s, cudaStream_t st) { return hipfuse::qk_rmsnorm(qwen_args(s, t), st); });
     run_op(rep, opt, "rmsnorm", "hipfuse", "K=7168", t, 2.0 * t * hidden * 2 + hidden * 2, make_plain,
            [t](const tensors& s, cudaStream_t st) { return hipfuse::rmsnorm(plain_args(s, t), st); });
+    run_op(rep, opt, "rmsnorm", "hipfuse PDL", "K=7168", t, 2.0 * t * hidden * 2 + hidden * 2, make_plain,
+           [t](const tensors& s, cudaStream_t st) { return hipfuse::rmsnorm(plain_args(s, t), pdl(st)); });
   }
   return rep.write();
 }

@@ -18,7 +18,7 @@ from collections import OrderedDict
 SCHEMA = "hipfuse-bench/1"
 # Dense FP8 tensor-core rates from the datasheets (TFLOPS): the ceiling for the GEMM plots.
 FP8_PEAK_TFLOPS = {"H100": 1979.0, "H200": 1979.0, "H800": 1979.0, "H20": 296.0}
-IMPL_ORDER = ["hipfuse", "hipfuse mma.sync", "hipfuse in place", "hipfuse unfused", "hipfuse col-major-4 scales", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
+IMPL_ORDER = ["hipfuse", "hipfuse mma.sync", "hipfuse in place", "hipfuse PDL", "hipfuse unfused", "hipfuse col-major-4 scales", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
 OP_TITLES = OrderedDict([
     ("copy", "Device-to-device copy (the memory ceiling)"),
     ("qk_rmsnorm_mla", "Fused QK RMSNorm, DeepSeek MLA: q [T,1536] + k [T,512] of a [T,2112] buffer, bf16"),

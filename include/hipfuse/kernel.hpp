@@ -1,6 +1,7 @@
 // The two pieces every op's kernel and launcher share:
 //  - kernel_body<Arch>(body): a __global__ kernel compiles its body only in the device pass for
-//    its own arch; in the other passes of a fat binary it is a loud trap, never a silent no-op.
+//    its own arch; in the other passes of a fat binary it is a loud trap, never a silent no-op. On
+//    sm90 and later it first waits for the previous grid (programmatic dependent launch).
 //  - with_detected_arch(f): the host launcher's switch from the run-time arch to the compile-time
 //    arch tag, over the archs this platform builds (one table, read by host and device passes).
 #pragma once
@@ -14,6 +15,13 @@ namespace hipfuse {
 template <class Arch, class Body>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void kernel_body(Body&& body) {
   if constexpr (arch::compiling_for<Arch>) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    // Programmatic dependent launch (platform::launch_stream): the next kernel on the stream may be
+    // scheduled from now on, and this one waits for the previous grid's completion and memory before
+    // its body touches anything. Both are no-ops for a kernel launched the usual way.
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
     body();
   } else {
 #if defined(HIPFUSE_DEVICE_PASS)

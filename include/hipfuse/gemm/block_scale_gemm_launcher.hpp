@@ -117,7 +117,7 @@ status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLay
 // On sm90 the wgmma backend takes standard B when the program carries its sm_90a code; preshuffled
 // B (the AMD layout) and plain-sm_90 builds run the mma.sync tiles.
 template <class Policy, class Args>
-status launch_block_scale_gemm(const Args& args, platform::stream_t stream) {
+status launch_block_scale_gemm(const Args& args, platform::launch_stream stream) {
 #if defined(HIPFUSE_PLATFORM_CUDA)
   if constexpr (std::is_same_v<typename Policy::template gemm_backend<float>, backend::wgmma_e4m3> &&
                 std::is_same_v<typename Args::b_layout, b_standard>) {
@@ -167,7 +167,7 @@ status check_fp8_format() {
 template <class GemmBackend = backend::automatic, class Fp8, class AScaleLayout, class AScale, class BLayout,
           class BScale>
 status block_scale_gemm(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLayout, BScale>& args,
-                        platform::stream_t stream = nullptr) {
+                        platform::launch_stream stream = {}) {
   if (status s = can_implement(args); !s.ok()) return s;
   if (status s = check_fp8_format<Fp8>(); !s.ok()) return s;
   return with_detected_arch([&](auto arch_tag) -> status {

@@ -430,7 +430,7 @@ bool wgmma_code_present() {
 }
 
 template <class Shape, class Args>
-status launch_block_scale_gemm_wgmma(const Args& p, platform::stream_t stream, int sms) {
+status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stream, int sms) {
   CUtensorMap tma_a{}, tma_b{}, tma_c{};
   if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
   if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())

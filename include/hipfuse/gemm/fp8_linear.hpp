@@ -76,7 +76,7 @@ struct fp8_linear_args {
 
 template <class Fp8, class In, class ALayout, class AScale, class BLayout, class BScale>
 status fp8_linear(const fp8_linear_args<Fp8, In, ALayout, AScale, BLayout, BScale>& a,
-                  platform::stream_t stream = nullptr) {
+                  platform::launch_stream stream = {}) {
   static_assert(is_fp8_format<Fp8>, "fp8_linear needs the weight's fp8 format (float8_e4m3fn or float8_e4m3fnuz)");
   if (a.x_q == nullptr || a.x_scale == nullptr)
     return status::error(status_code::null_pointer, "fp8_linear: the workspace (x_q, x_scale) is null");

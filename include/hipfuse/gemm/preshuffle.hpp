@@ -89,7 +89,7 @@ status can_implement(const preshuffle_b_args<Fp8>& p) {
 }
 
 template <class Fp8>
-status preshuffle_b(const preshuffle_b_args<Fp8>& args, platform::stream_t stream = nullptr) {
+status preshuffle_b(const preshuffle_b_args<Fp8>& args, platform::launch_stream stream = {}) {
   if (status s = can_implement(args); !s.ok()) return s;
   return with_detected_arch([&](auto arch_tag) {
     using P = policy<decltype(arch_tag)>;

@@ -184,7 +184,7 @@ status with_row_config(std::int64_t row_elements, bool vector_path, F&& f, launc
 
 // The kernel with weight offsets only when a row set has one (Gemma): the add costs the others.
 template <class Policy, class T, class OutT, class Config, bool Residual>
-status launch_rows(const row_set<T, OutT>& first, const row_set<T, OutT>& second, platform::stream_t stream) {
+status launch_rows(const row_set<T, OutT>& first, const row_set<T, OutT>& second, platform::launch_stream stream) {
   const std::int64_t blocks = rmsnorm_rows<Policy, T, OutT, Config, Residual>::blocks_for(first.rows + second.rows);
   if (blocks > std::numeric_limits<int>::max())
     return status::error(status_code::invalid_shape, "too many rows for one launch: " +
@@ -246,7 +246,7 @@ bool uses_vector_path(const rmsnorm_args<T, OutT>& a) {
 }
 
 template <class T, class OutT>
-status rmsnorm(const rmsnorm_args<T, OutT>& a, platform::stream_t stream = nullptr) {
+status rmsnorm(const rmsnorm_args<T, OutT>& a, platform::launch_stream stream = {}) {
   HIPFUSE_NORM_TRY(can_implement(a));
   if (a.rows == 0) return status::success();
   row_set<T, OutT> rows;
@@ -331,7 +331,7 @@ bool uses_vector_path(const qk_rmsnorm_args<T>& a) {
 }
 
 template <class T>
-status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::stream_t stream = nullptr) {
+status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::launch_stream stream = {}) {
   HIPFUSE_NORM_TRY(can_implement(a));
   if (a.tokens == 0) return status::success();
   const row_set<T, T> q = a.q.rows(a.tokens);

@@ -32,6 +32,22 @@ struct grid_dims {
   int x = 1, y = 1;
 };
 
+// Where and how a launcher launches: the stream, and whether the kernel may start while the previous
+// kernel on the stream drains (NVIDIA's programmatic dependent launch, sm90 and later). Every hipfuse
+// kernel waits for the previous grid's completion and memory (griddepcontrol.wait) before it touches
+// any tensor, so the overlap covers the launch and block start-up only; the previous kernel must either
+// be a hipfuse kernel or a kernel of yours that allows it. A stream converts implicitly:
+//   hipfuse::rmsnorm(args, stream);                                   // as usual
+//   hipfuse::platform::launch_stream on{stream};
+//   on.programmatic_dependent_launch = true;
+//   hipfuse::rmsnorm(args, on);                                       // overlaps the previous kernel
+// Elsewhere (AMD, the host platform, NVIDIA before sm90) the flag has no effect.
+struct launch_stream {
+  stream_t stream = nullptr;
+  bool programmatic_dependent_launch = false;
+  launch_stream(stream_t s = nullptr) : stream(s) {}  // NOLINT: implicit on purpose
+};
+
 #if !defined(HIPFUSE_PLATFORM_HOST)
 inline status from_runtime(error_t e, const char* what) {
   if (e == success_code) return status::success();
@@ -134,11 +150,27 @@ inline bool is_device_accessible(const void* p) {
 // Launch kernel<<<grid, block, shared_bytes, stream>>>(args...) and report launch errors. On the
 // host platform blocks have one thread (the arch trait host::wave_size) and run one after another.
 template <class... KernelArgs, class... Args>
-status launch(void (*kernel)(KernelArgs...), grid_dims grid, int block, std::size_t shared_bytes, stream_t stream,
+status launch(void (*kernel)(KernelArgs...), grid_dims grid, int block, std::size_t shared_bytes, launch_stream stream,
               Args&&... args) {
+#if defined(HIPFUSE_PLATFORM_CUDA)
+  if (stream.programmatic_dependent_launch) {
+    cudaLaunchConfig_t config{};
+    config.gridDim = dim3(static_cast<unsigned>(grid.x), static_cast<unsigned>(grid.y));
+    config.blockDim = dim3(static_cast<unsigned>(block));
+    config.dynamicSmemBytes = shared_bytes;
+    config.stream = stream.stream;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attribute[0].val.programmaticStreamSerializationAllowed = 1;
+    config.attrs = attribute;
+    config.numAttrs = 1;
+    return from_runtime(cudaLaunchKernelEx(&config, kernel, static_cast<KernelArgs>(std::forward<Args>(args))...),
+                        "kernel launch (programmatic dependent)");
+  }
+#endif
 #if defined(HIPFUSE_PLATFORM_HIP) || defined(HIPFUSE_PLATFORM_CUDA)
   const dim3 g(static_cast<unsigned>(grid.x), static_cast<unsigned>(grid.y));
-  kernel<<<g, dim3(static_cast<unsigned>(block)), shared_bytes, stream>>>(std::forward<Args>(args)...);
+  kernel<<<g, dim3(static_cast<unsigned>(block)), shared_bytes, stream.stream>>>(std::forward<Args>(args)...);
 #if defined(HIPFUSE_PLATFORM_HIP)
   return from_runtime(hipGetLastError(), "kernel launch");
 #else

@@ -207,7 +207,8 @@ inline int grid_for(std::int64_t work, int per_block) {
 }  // namespace quant_detail
 
 template <class In, class Layout, class Scale, int GroupSize, class Fp8>
-status group_quant(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a, platform::stream_t stream = nullptr) {
+status group_quant(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a,
+                   platform::launch_stream stream = {}) {
   if (status s = can_implement(a); !s.ok()) return s;
   if (a.rows == 0 || a.cols == 0) return status::success();
   return with_detected_arch([&](auto arch_tag) -> status {

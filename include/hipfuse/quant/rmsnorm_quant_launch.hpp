@@ -212,7 +212,7 @@ struct paired_row_config {
 
 template <class T, class Layout, class Scale, int GroupSize, class Fp8>
 status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>& a,
-                     platform::stream_t stream = nullptr) {
+                     platform::launch_stream stream = {}) {
   if (status s = can_implement(a); !s.ok()) return s;
   if (a.rows == 0 && a.second.rows == 0) return status::success();
   return with_detected_arch([&](auto arch_tag) -> status {
