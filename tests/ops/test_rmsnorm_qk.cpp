@@ -109,6 +109,11 @@ TEST_CASE("qk_rmsnorm: DeepSeek MLA buffer in place, k_pe untouched", "[rmsnorm]
     // Different eps per tensor on purpose; the reference uses each tensor's own.
     run_in_place<bfloat16>(tokens, 2112, {0, 2112, 0, 2112, 1, 1536, 1e-6f}, {1536, 2112, 1536, 2112, 1, 512, 1e-2f});
   }
+  // fp16 and fp32 rows of the same shape: token blocks of 256 and 512 threads on a GPU.
+  run_in_place<float16>(129, 2112, {0, 2112, 0, 2112, 1, 1536, 1e-6f}, {1536, 2112, 1536, 2112, 1, 512, 1e-6f});
+  run_in_place<float>(129, 2112, {0, 2112, 0, 2112, 1, 1536, 1e-6f}, {1536, 2112, 1536, 2112, 1, 512, 1e-6f});
+  // The largest token block (1024 threads): q 2048 + k 1024 fp32 values = 768 vectors.
+  run_in_place<float>(33, 3136, {0, 3136, 0, 3136, 1, 2048, 1e-6f}, {2048, 3136, 2048, 3136, 1, 1024, 1e-6f});
 }
 
 TEST_CASE("qk_rmsnorm: MLA out of place into separate q and k tensors", "[rmsnorm][qk]") {
