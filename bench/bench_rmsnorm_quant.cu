@@ -74,18 +74,27 @@ fused_args args_for(const tensors& d, bool write_y) {
   return a;
 }
 
-// The unfused pair: rmsnorm into y, then group_quant of y.
+// The unfused pair: rmsnorm into y (for MLA the QK norm of q into y and of k_nope into k_out),
+// then group_quant of y.
 hipfuse::status unfused(const tensors& d, cudaStream_t st) {
-  hipfuse::rmsnorm_args<bf16> n;
-  n.input = d.x.get();
-  n.input_stride = d.in_stride;
-  n.output = d.y.get();
-  n.output_stride = d.cols;
-  n.weight = d.w.get();
-  n.rows = d.t;
-  n.hidden = d.cols;
-  n.eps = rms_eps;
-  if (hipfuse::status s = hipfuse::rmsnorm(n, st); !s.ok()) return s;
+  if (d.k_out.size()) {
+    hipfuse::qk_rmsnorm_args<bf16> qk;
+    qk.tokens = d.t;
+    qk.q = {d.x.get(), d.y.get(), d.in_stride, d.cols, 1, d.cols, d.w.get(), rms_eps};
+    qk.k = {d.x.get() + d.cols, d.k_out.get(), d.in_stride, mla_k, 1, mla_k, d.wk.get(), rms_eps};
+    if (hipfuse::status s = hipfuse::qk_rmsnorm(qk, st); !s.ok()) return s;
+  } else {
+    hipfuse::rmsnorm_args<bf16> n;
+    n.input = d.x.get();
+    n.input_stride = d.in_stride;
+    n.output = d.y.get();
+    n.output_stride = d.cols;
+    n.weight = d.w.get();
+    n.rows = d.t;
+    n.hidden = d.cols;
+    n.eps = rms_eps;
+    if (hipfuse::status s = hipfuse::rmsnorm(n, st); !s.ok()) return s;
+  }
   quant_args q;
   q.input = d.y.get();
   q.input_row_stride = d.cols;
@@ -178,6 +187,7 @@ int main(int argc, char** argv) {
     const double mla_bytes = 2.0 * t * (mla_q + mla_k) + 2.0 * (mla_q + mla_k) + double(t) * mla_q +
                              4.0 * t * (mla_q / group) + 2.0 * t * mla_k;
     run(rep, opt, "mla_rmsnorm_quant", "hipfuse", t, mla_q, mla_row, true, mla_bytes, fused);
+    run(rep, opt, "mla_rmsnorm_quant", "hipfuse unfused", t, mla_q, mla_row, true, mla_bytes, unfused);
   }
   return rep.write();
 }
