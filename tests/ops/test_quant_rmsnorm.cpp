@@ -11,6 +11,7 @@
 
 using namespace hipfuse;
 using hipfuse_test::device_buffer;
+using hipfuse_test::random_values;
 
 namespace {
 
@@ -23,13 +24,6 @@ bool within_one_ulp(double got, double want) {
   return std::fabs(got - want) <= std::ldexp(1.0, e - 8) * 1.0001;  // bf16: 8 significant bits
 }
 
-std::vector<bfloat16> random_bf16(std::size_t n, float lo, float hi) {
-  std::vector<bfloat16> v(n);
-  const std::vector<float> f = hipfuse_test::random_floats(n, lo, hi);
-  for (std::size_t i = 0; i < n; ++i) v[i] = from_float<bfloat16>(f[i]);
-  return v;
-}
-
 template <class Layout, class Scale>
 void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
   INFO("tokens " << tokens << ", q " << q_cols << ", k " << k_cols << ", residual " << residual << ", layout "
@@ -40,9 +34,10 @@ void check_fused(int tokens, int q_cols, int k_cols, bool residual) {
   using args_t = rmsnorm_quant_args<bfloat16, Layout, Scale, 128, float8_e4m3fn>;
   using storage = typename args_t::storage_type;
 
-  std::vector<bfloat16> proj = random_bf16(static_cast<std::size_t>(tokens) * stride, -3.0f, 3.0f);
-  const std::vector<bfloat16> wq = random_bf16(q_cols, 0.5f, 1.5f), wk = random_bf16(k_cols, 0.5f, 1.5f);
-  const std::vector<bfloat16> res = random_bf16(static_cast<std::size_t>(tokens) * q_cols, -1.0f, 1.0f);
+  std::vector<bfloat16> proj = random_values<bfloat16>(static_cast<std::size_t>(tokens) * stride, -3.0f, 3.0f);
+  const std::vector<bfloat16> wq = random_values<bfloat16>(q_cols, 0.5f, 1.5f);
+  const std::vector<bfloat16> wk = random_values<bfloat16>(k_cols, 0.5f, 1.5f);
+  const std::vector<bfloat16> res = random_values<bfloat16>(static_cast<std::size_t>(tokens) * q_cols, -1.0f, 1.0f);
   device_buffer<bfloat16> d_proj(proj), d_wq(wq), d_wk(wk), d_res(res);
   device_buffer<bfloat16> d_y(static_cast<std::size_t>(tokens) * q_cols);
   device_buffer<float8_e4m3fn> d_q(static_cast<std::size_t>(tokens) * q_cols + 64), d_q2(d_q.size());
@@ -210,7 +205,8 @@ TEST_CASE("fused RMSNorm -> FP8 in every launch shape", "[quant]") {
 TEST_CASE("fused RMSNorm -> FP8 rejects bad arguments and writes nothing", "[quant]") {
   using args_t = rmsnorm_quant_args<bfloat16, scale_layout::row_major, float, 128, float8_e4m3fn>;
   const int rows = 4, cols = 1536;
-  device_buffer<bfloat16> x(random_bf16(rows * cols, -1.0f, 1.0f)), w(random_bf16(cols, 0.5f, 1.5f));
+  device_buffer<bfloat16> x(random_values<bfloat16>(rows * cols, -1.0f, 1.0f));
+  device_buffer<bfloat16> w(random_values<bfloat16>(cols, 0.5f, 1.5f));
   device_buffer<float8_e4m3fn> q(rows * cols);
   device_buffer<float> s(rows * cols / 128);
   const auto fresh = [&] {

@@ -12,6 +12,7 @@
 
 using namespace hipfuse;
 using hipfuse_test::device_buffer;
+using hipfuse_test::random_values;
 
 namespace {
 
@@ -25,13 +26,6 @@ struct chain_output {
   std::vector<float8_e4m3fn> codes;
   std::vector<float> scales;
 };
-
-std::vector<bfloat16> random_bf16(std::size_t n, float lo, float hi) {
-  const std::vector<float> f = hipfuse_test::random_floats(n, lo, hi);
-  std::vector<bfloat16> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = from_float<bfloat16>(f[i]);
-  return v;
-}
 
 chain_output run_chain(const chain_input& in, bool pdl, int repeats) {
   const int rows = in.rows, cols = in.cols;
@@ -85,7 +79,8 @@ TEST_CASE("programmatic dependent launch: a chain of dependent launches gives th
   const bool gpu = hipfuse_test::gpu_sizes();
   const int rows = gpu ? 4096 : 3, cols = gpu ? 2048 : 256, repeats = gpu ? 8 : 2;
   const std::size_t n = static_cast<std::size_t>(rows) * cols;
-  const chain_input in{rows, cols, random_bf16(n, -2.0f, 2.0f), random_bf16(n, -1.0f, 1.0f), random_bf16(cols, 0.5f, 1.5f)};
+  const chain_input in{rows, cols, random_values<bfloat16>(n, -2.0f, 2.0f), random_values<bfloat16>(n, -1.0f, 1.0f),
+                       random_values<bfloat16>(cols, 0.5f, 1.5f)};
   const chain_output plain = run_chain(in, false, repeats);
   const chain_output overlapped = run_chain(in, true, repeats);
   const auto same = [](const auto& a, const auto& b) {

@@ -7,16 +7,9 @@
 
 using namespace hipfuse;
 using hipfuse_test::device_buffer;
+using hipfuse_test::random_values;
 
 namespace {
-
-template <class T>
-std::vector<T> random_values(std::size_t n, float lo, float hi) {
-  const std::vector<float> f = hipfuse_test::random_floats(n, lo, hi);
-  std::vector<T> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = from_float<T>(f[i]);
-  return v;
-}
 
 // Where one tensor lives: inside an input buffer and an output buffer (maybe the same).
 struct placement {

@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 #include <hipfuse/arch/detect.hpp>
+#include <hipfuse/numeric/half_types.hpp>
 #include <hipfuse/platform/runtime.hpp>
 
 namespace hipfuse_test {
@@ -69,6 +70,15 @@ inline std::vector<float> random_floats(std::size_t n, float lo = -1.0f, float h
   std::uniform_real_distribution<float> dist(lo, hi);
   std::vector<float> v(n);
   for (auto& x : v) x = dist(rng());
+  return v;
+}
+
+// random_floats rounded to T (bf16, fp16 or float).
+template <class T>
+std::vector<T> random_values(std::size_t n, float lo, float hi) {
+  const std::vector<float> f = random_floats(n, lo, hi);
+  std::vector<T> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = hipfuse::from_float<T>(f[i]);
   return v;
 }
 
