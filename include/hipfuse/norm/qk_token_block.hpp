@@ -23,6 +23,15 @@
 
 namespace hipfuse {
 
+// The vectors of a token of q_n + k_n values (one head each) when both rows are whole waves of
+// 16-byte vectors, so that a wave sums only its own tensor; 0 otherwise.
+template <class Arch, class T>
+HIPFUSE_HOST_DEVICE constexpr std::int64_t qk_token_vectors(std::int64_t q_n, std::int64_t k_n) {
+  constexpr int vec_n = elements_per_access<T, Arch::max_vector_bytes>;
+  const std::int64_t piece = static_cast<std::int64_t>(Arch::wave_size) * vec_n;
+  return q_n > 0 && k_n > 0 && q_n % piece == 0 && k_n % piece == 0 ? (q_n + k_n) / vec_n : 0;
+}
+
 template <class Policy, class T, int BlockThreads, bool WeightOffset = true>
 struct qk_token_block {
   using arch = typename Policy::arch;
@@ -36,8 +45,8 @@ struct qk_token_block {
 
   // Rows this block shape takes: one head each, whole waves of vectors each, both within the block.
   static HIPFUSE_HOST_DEVICE constexpr bool fits(std::int64_t q_n, std::int64_t k_n) {
-    const std::int64_t piece = static_cast<std::int64_t>(wave) * vec_n;
-    return q_n > 0 && k_n > 0 && q_n % piece == 0 && k_n % piece == 0 && (q_n + k_n) / vec_n <= BlockThreads;
+    const std::int64_t vecs = qk_token_vectors<arch, T>(q_n, k_n);
+    return vecs > 0 && vecs <= BlockThreads;
   }
 
   // Token `token` of q and k (row sets of one head each whose rows fits(); 16-byte aligned rows,
@@ -97,10 +106,8 @@ HIPFUSE_UNROLL
 template <class Arch, class T>
 HIPFUSE_HOST_DEVICE constexpr int qk_token_block_threads(std::int64_t q_n, std::int64_t k_n) {
   if (Arch::id == arch_id::host) return 0;
-  constexpr int vec_n = elements_per_access<T, Arch::max_vector_bytes>;
-  const std::int64_t piece = static_cast<std::int64_t>(Arch::wave_size) * vec_n;
-  if (q_n <= 0 || k_n <= 0 || q_n % piece != 0 || k_n % piece != 0) return 0;
-  const std::int64_t vecs = (q_n + k_n) / vec_n;
+  const std::int64_t vecs = qk_token_vectors<Arch, T>(q_n, k_n);
+  if (vecs == 0) return 0;
   for (int threads = 256; threads <= 1024; threads *= 2)
     if (vecs <= threads) return 2 * vecs > threads ? threads : 0;
   return 0;
