@@ -158,12 +158,6 @@ void checks() {
   }
 }
 
-hipfuse::platform::launch_stream pdl(cudaStream_t st) {
-  hipfuse::platform::launch_stream on{st};
-  on.programmatic_dependent_launch = true;
-  return on;
-}
-
 template <class Make, class Launch>
 void run_op(report& rep, const options& opt, const std::string& op, const std::string& impl, const std::string& label,
             int t, double bytes, Make make, Launch launch) {

@@ -179,6 +179,11 @@ int main(int argc, char** argv) {
   check(200, mla_q, mla_row, true, "MLA q+k_nope");
 
   const auto fused = [](const tensors& d, cudaStream_t st) { return hipfuse::rmsnorm_quant(args_for(d, false), st); };
+  // Launched in a chain of programmatic dependent launches, as in a CUDA graph of a layer with PDL
+  // (compare with the run's empty chained launch, not with the peers' launches).
+  const auto fused_pdl = [](const tensors& d, cudaStream_t st) {
+    return hipfuse::rmsnorm_quant(args_for(d, false), pdl(st));
+  };
   for (const int t : token_counts(opt.quick)) {
     const double groups = hidden / group;
     const double bytes = 2.0 * t * hidden + 2.0 * hidden + double(t) * hidden + 4.0 * t * groups;
@@ -188,6 +193,7 @@ int main(int argc, char** argv) {
                              4.0 * t * (mla_q / group) + 2.0 * t * mla_k;
     run(rep, opt, "mla_rmsnorm_quant", "hipfuse", t, mla_q, mla_row, true, mla_bytes, fused);
     run(rep, opt, "mla_rmsnorm_quant", "hipfuse unfused", t, mla_q, mla_row, true, mla_bytes, unfused);
+    run(rep, opt, "mla_rmsnorm_quant", "hipfuse PDL", t, mla_q, mla_row, true, mla_bytes, fused_pdl);
   }
   return rep.write();
 }

@@ -20,6 +20,7 @@
 #include <vector>
 #include <hipfuse/numeric/fp8.hpp>
 #include <hipfuse/numeric/half_types.hpp>
+#include <hipfuse/platform/runtime.hpp>
 #include <hipfuse/status.hpp>
 #include "json.hpp"
 
@@ -343,6 +344,16 @@ inline double measure_copy_gbs(const options& opt) {
 namespace detail {
 template <int Unused = 0>  // a template, so the header may be included by several files of a program
 __global__ void empty_kernel() {}
+
+// The least a kernel in a chain of programmatic dependent launches does: wait for the previous
+// grid, let the next one start.
+template <int Unused = 0>
+__global__ void empty_chained_kernel() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
 }  // namespace detail
 
 // GPU time of an empty one-block kernel under the same method: the floor every small launch of the
@@ -352,6 +363,32 @@ inline double measure_empty_launch_us(const options& opt) {
       [](int, cudaStream_t s) {
         detail::empty_kernel<><<<1, 32, 0, s>>>();
         return cuda_status(cudaGetLastError(), "empty kernel");
+      },
+      1, opt);
+  return t.median_us;
+}
+
+// A launcher's stream for a launch in a chain of programmatic dependent launches.
+inline hipfuse::platform::launch_stream pdl(cudaStream_t st) {
+  hipfuse::platform::launch_stream on{st};
+  on.programmatic_dependent_launch = true;
+  return on;
+}
+
+// The same floor for launches chained by programmatic dependent launch (the "hipfuse PDL" columns).
+inline double measure_empty_chained_launch_us(const options& opt) {
+  const timing t = time_launches(
+      [](int, cudaStream_t s) {
+        cudaLaunchConfig_t config{};
+        config.gridDim = dim3(1);
+        config.blockDim = dim3(32);
+        config.stream = s;
+        cudaLaunchAttribute attribute[1];
+        attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+        attribute[0].val.programmaticStreamSerializationAllowed = 1;
+        config.attrs = attribute;
+        config.numAttrs = 1;
+        return cuda_status(cudaLaunchKernelEx(&config, detail::empty_chained_kernel<>), "empty chained kernel");
       },
       1, opt);
   return t.median_us;
@@ -375,8 +412,9 @@ class report {
                  dev_.sm_count, dev_.l2_bytes >> 20);
     copy_gbs_ = measure_copy_gbs(opt);
     empty_launch_us_ = measure_empty_launch_us(opt);
-    std::fprintf(stderr, "[%s] device-to-device copy: %.0f GB/s (read+write); empty kernel %.2f us\n", suite.c_str(),
-                 copy_gbs_, empty_launch_us_);
+    empty_chained_launch_us_ = measure_empty_chained_launch_us(opt);
+    std::fprintf(stderr, "[%s] device-to-device copy: %.0f GB/s (read+write); empty kernel %.2f us (%.2f us chained by PDL)\n",
+                 suite.c_str(), copy_gbs_, empty_launch_us_, empty_chained_launch_us_);
   }
   const device_info& device() const { return dev_; }
   double copy_gbs() const { return copy_gbs_; }
@@ -424,6 +462,7 @@ class report {
     j.end_object();
     j.field("copy_gbs", copy_gbs_);
     j.field("empty_launch_us", empty_launch_us_);
+    j.field("empty_chained_launch_us", empty_chained_launch_us_);
     j.field("method",
             "median over repeats of (GPU time of a CUDA graph of back-to-back launches) / launches; inputs rotate over "
             "sets totalling >= 2x L2; fresh random inputs");
@@ -479,6 +518,7 @@ class report {
   device_info dev_;
   double copy_gbs_ = 0;
   double empty_launch_us_ = 0;
+  double empty_chained_launch_us_ = 0;
   std::vector<std::string> notes_;
   std::vector<result> results_;
 };

@@ -99,3 +99,20 @@ HIPFUSE_PAIRED_INSTANCE(hipfuse::arch::gfx942, hipfuse::scale_layout::column_maj
                         hipfuse::row_launch::streaming)
 HIPFUSE_PAIRED_INSTANCE(hipfuse::arch::gfx950, hipfuse::scale_layout::column_major_aligned4, float, 3,
                         hipfuse::row_launch::streaming)
+
+// One block per token, q's lanes quantizing their values: MLA with one 16-byte vector per thread
+// (256 threads = 4 waves of 64 on AMD), and q 2048 + k 1024 with two (192 of 256 threads).
+namespace hipfuse_codegen {
+template <class Arch, int Vecs>
+using fused_token = hipfuse::rmsnorm_quant_token_rows<hipfuse::policy<Arch>, hipfuse::bfloat16, 256,
+                                                      hipfuse::scale_layout::column_major_aligned4, float, 128, Vecs>;
+}  // namespace hipfuse_codegen
+
+#define HIPFUSE_FUSED_TOKEN_INSTANCE(Arch, Vecs)                                                       \
+  template __global__ void hipfuse::rmsnorm_quant_kernel<hipfuse_codegen::fused_token<Arch, Vecs>>( \
+      const hipfuse_codegen::fused_token<Arch, Vecs>::params);
+
+HIPFUSE_FUSED_TOKEN_INSTANCE(hipfuse::arch::gfx942, 1)
+HIPFUSE_FUSED_TOKEN_INSTANCE(hipfuse::arch::gfx950, 1)
+HIPFUSE_FUSED_TOKEN_INSTANCE(hipfuse::arch::gfx942, 2)
+HIPFUSE_FUSED_TOKEN_INSTANCE(hipfuse::arch::gfx950, 2)

@@ -51,7 +51,7 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
 // NVIDIA; 256 threads = 4 waves of 64 on AMD, 3 for q and 1 for k).
 #define HIPFUSE_QK_TOKEN_ARCH(Arch)                                                            \
   template __global__ void hipfuse::qk_token_kernel<hipfuse::policy<Arch>, hipfuse::bfloat16, 256, false>( \
-      hipfuse::row_set<hipfuse::bfloat16>, hipfuse::row_set<hipfuse::bfloat16>);
+      hipfuse::row_set<hipfuse::bfloat16>, hipfuse::row_set<hipfuse::bfloat16>, bool);
 
 HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx942)
 HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx950)

@@ -81,7 +81,7 @@ TEST_CASE("a user kernel quantizing its own values through group_quantizer", "[q
 
 TEST_CASE("fused RMSNorm -> FP8 kernels: hardware convert, 16-byte loads, no scratch", "[quant][codegen]") {
   for (const std::string arch : {"gfx942", "gfx950"}) {
-    const auto ks = kernels(arch, {"rmsnorm_quant_kernel"});
+    const auto ks = kernels(arch, {"rmsnorm_quant_kernel", "rmsnorm_quant_rows"});
     REQUIRE(ks.size() == 4);  // tiers 3 and 5, and their paired forms (16 values per lane and group piece)
     for (const isa::kernel& k : ks) {
       INFO(arch << " " << k.name);
@@ -98,6 +98,27 @@ TEST_CASE("fused RMSNorm -> FP8 kernels: hardware convert, 16-byte loads, no scr
     const auto paired = kernels(arch, {"rmsnorm_quant_kernel", "ELi16E"});
     REQUIRE(paired.size() == 2);
     for (const isa::kernel& k : paired) CHECK(k.count("global_load_dwordx4") >= 2);
+  }
+}
+
+TEST_CASE("fused RMSNorm -> FP8 token blocks (MLA q quantized, k normalized): one barrier, no scratch",
+          "[quant][codegen]") {
+  for (const std::string arch : {"gfx942", "gfx950"}) {
+    INFO(arch);
+    for (const int vecs : {1, 2}) {
+      INFO(vecs << " vectors per thread");
+      const auto ks = kernels(arch, {"rmsnorm_quant_kernel", "rmsnorm_quant_token_rows", "Li128ELi" + std::to_string(vecs) + "EEEEEvNT_"});
+      REQUIRE(ks.size() == 1);
+      const isa::kernel& k = ks.front();
+      print(k);
+      CHECK(k.contains("v_cvt_pk_fp8_f32"));
+      CHECK(k.count("global_load_dwordx4") == 2 * vecs);  // the thread's vectors of x and of its weight
+      CHECK(k.count("s_barrier") == 1);                  // q's and k's sums share it
+      CHECK(k.lds_bytes == 16);                           // 4 waves x one float
+      CHECK(k.contains("v_rsq_f32"));
+      CHECK(k.scratch_bytes == 0);
+      CHECK_FALSE(k.contains("s_trap"));
+    }
   }
 }
 

@@ -191,15 +191,19 @@ TEST_CASE("fused RMSNorm -> FP8 of hidden states with a residual", "[quant]") {
   check_fused<scale_layout::ue8m0_packed_column_major, ue8m0>(tokens, 1536, 0, true);
 }
 
-// On a GPU each launch shape the fused launcher picks (docs/rmsnorm.md): wide (at most 512 rows),
-// latency, streaming; paired vectors (16 values per lane and group piece) where the row is a
-// multiple of a wave's 32-byte pieces, single vectors where it is not (768, 1280).
+// On a GPU each launch shape the fused launcher picks (docs/rmsnorm.md, docs/quantization.md): one
+// block per token of q and k (256, 512 and 1024 threads) when there is no residual; otherwise wide
+// (at most 512 rows), latency, streaming; paired vectors (16 values per lane and group piece) where
+// the row is a multiple of a wave's 32-byte pieces, single vectors where it is not (768, 1280).
 TEST_CASE("fused RMSNorm -> FP8 in every launch shape", "[quant]") {
   const bool gpu = hipfuse_test::gpu_sizes();
   check_fused<scale_layout::row_major, float>(gpu ? 16 : 2, 7168, 0, true);                    // wide, paired
-  check_fused<scale_layout::column_major, float>(gpu ? 2100 : 2, 1536, 512, false);            // streaming, paired
+  check_fused<scale_layout::column_major, float>(gpu ? 2100 : 2, 1536, 512, true);             // streaming, paired
   check_fused<scale_layout::column_major_aligned4, float>(gpu ? 200 : 2, 768, 256, false);     // wide, single
   check_fused<scale_layout::row_major, float>(gpu ? 3000 : 2, 1280, 0, false);                  // latency, single
+  check_fused<scale_layout::column_major, float>(gpu ? 2100 : 2, 1536, 512, false);            // token, 256
+  check_fused<scale_layout::row_major, float>(gpu ? 300 : 2, 2048, 1024, false);               // token, 512
+  check_fused<scale_layout::ue8m0_packed_column_major, ue8m0>(gpu ? 300 : 2, 4096, 1024, false);  // token, 1024
 }
 
 TEST_CASE("fused RMSNorm -> FP8 rejects bad arguments and writes nothing", "[quant]") {

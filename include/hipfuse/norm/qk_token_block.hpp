@@ -1,6 +1,7 @@
 // The fused QK RMSNorm with one block per token: q's 16-byte vectors on the block's first
 // threads, k's on the next ones, one vector per thread (DeepSeek MLA: 1536 + 512 bf16 values =
-// 192 + 64 vectors = one block of 256 threads).
+// 192 + 64 vectors = one block of 256 threads), or Vecs adjacent vectors per thread (Vecs = 2:
+// MLA on 128 threads, twice the bytes in flight per thread).
 //
 // Why a shape of its own: with q rows and k rows in separate blocks, a token costs two blocks and
 // k's block idles most of its threads (64 of 256 vectors). One block per token halves the blocks
@@ -8,7 +9,7 @@
 // T = 4096 from 14.5 to 13.4 µs (docs/rmsnorm.md). q and k each need whole waves (so a wave sums
 // only its own tensor), and the two sums share one barrier.
 //
-//   qk_token_block<Policy, T, BlockThreads, WeightOffset>   one token's q and k rows, for use
+//   qk_token_block<Policy, T, BlockThreads, WeightOffset, Vecs>   one token's q and k rows, for use
 //       inside your own kernels (every thread of a BlockThreads block calls it)
 //   qk_token_kernel<...>                                    the launcher's __global__ wrapper
 // Numerics are rmsnorm_row's (norm_detail::normalize); only the order of the partial sums differs.
@@ -23,19 +24,21 @@
 
 namespace hipfuse {
 
-// The vectors of a token of q_n + k_n values (one head each) when both rows are whole waves of
-// 16-byte vectors, so that a wave sums only its own tensor; 0 otherwise.
+// The threads a token of q_n + k_n values (one head each) takes with `vecs` 16-byte vectors per
+// thread, when both rows are whole waves of such threads, so that a wave sums only its own
+// tensor; 0 otherwise.
 template <class Arch, class T>
-HIPFUSE_HOST_DEVICE constexpr std::int64_t qk_token_vectors(std::int64_t q_n, std::int64_t k_n) {
-  constexpr int vec_n = elements_per_access<T, Arch::max_vector_bytes>;
-  const std::int64_t piece = static_cast<std::int64_t>(Arch::wave_size) * vec_n;
-  return q_n > 0 && k_n > 0 && q_n % piece == 0 && k_n % piece == 0 ? (q_n + k_n) / vec_n : 0;
+HIPFUSE_HOST_DEVICE constexpr std::int64_t qk_token_vectors(std::int64_t q_n, std::int64_t k_n, int vecs = 1) {
+  const std::int64_t lane_n = static_cast<std::int64_t>(elements_per_access<T, Arch::max_vector_bytes>) * vecs;
+  const std::int64_t piece = static_cast<std::int64_t>(Arch::wave_size) * lane_n;
+  return q_n > 0 && k_n > 0 && q_n % piece == 0 && k_n % piece == 0 ? (q_n + k_n) / lane_n : 0;
 }
 
-template <class Policy, class T, int BlockThreads, bool WeightOffset = true>
+template <class Policy, class T, int BlockThreads, bool WeightOffset = true, int Vecs = 1>
 struct qk_token_block {
   using arch = typename Policy::arch;
-  static constexpr int vec_n = elements_per_access<T, arch::max_vector_bytes>;
+  // A thread's values: Vecs adjacent 16-byte vectors.
+  static constexpr int vec_n = elements_per_access<T, arch::max_vector_bytes> * Vecs;
   static constexpr int wave = Policy::wave_size;
   static constexpr int block_threads = BlockThreads;
   static_assert(BlockThreads % wave == 0 && BlockThreads <= 1024, "whole waves, at most 1024 threads");
@@ -45,28 +48,48 @@ struct qk_token_block {
 
   // Rows this block shape takes: one head each, whole waves of vectors each, both within the block.
   static HIPFUSE_HOST_DEVICE constexpr bool fits(std::int64_t q_n, std::int64_t k_n) {
-    const std::int64_t vecs = qk_token_vectors<arch, T>(q_n, k_n);
+    const std::int64_t vecs = qk_token_vectors<arch, T>(q_n, k_n, Vecs);
     return vecs > 0 && vecs <= BlockThreads;
   }
 
+  // One thread's share of a token after the norm: its vector's normalized values, not yet stored.
+  // (Here and below a "vector" is the thread's vec_n values.)
+  struct piece {
+    bool active = false;  // false: a thread beyond q's and k's vectors (it holds nothing)
+    bool in_q = false;
+    int first = 0;  // the vector's first column in its row
+    float y[vec_n];
+  };
+
   // Token `token` of q and k (row sets of one head each whose rows fits(); 16-byte aligned rows,
-  // strides and weights).
+  // strides and weights), normalized and stored to q.output and k.output.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const row_set<T, T>& q, const row_set<T, T>& k,
+                                                     std::int64_t token, storage& s) const {
+    const piece p = normalize(q, k, token, s);
+    if (!p.active) return;
+    const row_set<T, T>& rows = p.in_q ? q : k;
+    norm_detail::store_floats_packed(rows.output + token * rows.output_stride + p.first, p.y);
+  }
+
+  // The same up to the store, for callers that store the values their own way (the fused
+  // RMSNorm -> FP8 quantizes q's). Every thread of the block calls it (it holds a barrier).
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE piece normalize(const row_set<T, T>& q, const row_set<T, T>& k,
                                                      std::int64_t token, storage& s) const {
     const int tid = platform::thread_rank();
     const int q_threads = q.n / vec_n, k_threads = k.n / vec_n;
-    const bool in_q = tid < q_threads;
-    const bool active = tid < q_threads + k_threads;
-    const int first = (in_q ? tid : tid - q_threads) * vec_n;
+    piece p;
+    p.in_q = tid < q_threads;
+    p.active = tid < q_threads + k_threads;
+    p.first = (p.in_q ? tid : tid - q_threads) * vec_n;
     // Field by field (see rmsnorm_rows): no copy of a whole kernel argument.
-    const T* input = (in_q ? q.input + token * q.input_stride : k.input + token * k.input_stride) + first;
-    const T* weight = (in_q ? q.weight : k.weight) + first;
+    const T* input = (p.in_q ? q.input + token * q.input_stride : k.input + token * k.input_stride) + p.first;
+    const T* weight = (p.in_q ? q.weight : k.weight) + p.first;
 
     // The row and weight stay packed across the barrier (the fp32 copies would cost registers, and
     // with them blocks per SM: 39 instead of 27 registers was 15 % slower at T = 65536).
     vec<T, vec_n> xv{}, wv{};
     float sum_sq = 0.0f;
-    if (active) {
+    if (p.active) {
       wv = vec<T, vec_n>::load(weight);  // first: it does not depend on the row
       xv = vec<T, vec_n>::load(input);
       float x[vec_n];
@@ -80,43 +103,46 @@ HIPFUSE_UNROLL
     sum_sq = group_sum<Policy, wave>(sum_sq);
     if (tid % wave == 0) s.wave_sums[tid / wave] = sum_sq;
     platform::block_barrier();
-    const int first_wave = in_q ? 0 : q_threads / wave;
-    const int end_wave = in_q ? q_threads / wave : (q_threads + k_threads) / wave;
+    const int first_wave = p.in_q ? 0 : q_threads / wave;
+    const int end_wave = p.in_q ? q_threads / wave : (q_threads + k_threads) / wave;
     float total = 0.0f;
 HIPFUSE_UNROLL
     for (int i = 0; i < BlockThreads / wave; ++i) {
       const float part = s.wave_sums[i];
       total += (i >= first_wave && i < end_wave) ? part : 0.0f;
     }
-    if (!active) return;
-    const int n = in_q ? q.n : k.n;
-    const float inv_rms = norm_detail::inverse_sqrt(total / static_cast<float>(n) + (in_q ? q.eps : k.eps));
-    float x[vec_n], w[vec_n], y[vec_n];
+    if (!p.active) return p;
+    const int n = p.in_q ? q.n : k.n;
+    const float inv_rms = norm_detail::inverse_sqrt(total / static_cast<float>(n) + (p.in_q ? q.eps : k.eps));
+    float x[vec_n], w[vec_n];
     to_floats(xv, x);
     to_floats(wv, w);
-    norm_detail::normalize<WeightOffset>(x, w, inv_rms, in_q ? q.weight_offset : k.weight_offset, y);
-    T* output = (in_q ? q.output + token * q.output_stride : k.output + token * k.output_stride) + first;
-    norm_detail::store_floats_packed(output, y);
+    norm_detail::normalize<WeightOffset>(x, w, inv_rms, p.in_q ? q.weight_offset : k.weight_offset, p.y);
+    return p;
   }
 };
 
-// The block size the launcher gives a token of q_n + k_n values (one head each), or 0 where the
-// row-per-block shapes serve better: rows that are not whole waves of vectors, or a token that
-// would leave more than half of the smallest fitting block idle.
+// The block size the launcher gives a token of q_n + k_n values (one head each) with `vecs`
+// vectors per thread, or 0 where the row-per-block shapes serve better: rows that are not whole
+// waves of threads, or a token that would leave more than half of the smallest fitting block
+// (256 / vecs threads at least) idle.
 template <class Arch, class T>
-HIPFUSE_HOST_DEVICE constexpr int qk_token_block_threads(std::int64_t q_n, std::int64_t k_n) {
+HIPFUSE_HOST_DEVICE constexpr int qk_token_block_threads(std::int64_t q_n, std::int64_t k_n, int vecs = 1) {
   if (Arch::id == arch_id::host) return 0;
-  const std::int64_t vecs = qk_token_vectors<Arch, T>(q_n, k_n);
-  if (vecs == 0) return 0;
-  for (int threads = 256; threads <= 1024; threads *= 2)
-    if (vecs <= threads) return 2 * vecs > threads ? threads : 0;
+  const std::int64_t threads_used = qk_token_vectors<Arch, T>(q_n, k_n, vecs);
+  if (threads_used == 0) return 0;
+  for (int threads = 256 / vecs; threads <= 1024; threads *= 2)
+    if (threads_used <= threads) return 2 * threads_used > threads ? threads : 0;
   return 0;
 }
 
-template <class Policy, class T, int BlockThreads, bool WeightOffset>
-HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(BlockThreads) qk_token_kernel(row_set<T, T> q, row_set<T, T> k) {
+// release_dependents: launched in a chain of programmatic dependent launches (release_dependent_grid).
+template <class Policy, class T, int BlockThreads, bool WeightOffset, int Vecs = 1>
+HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(BlockThreads)
+    qk_token_kernel(row_set<T, T> q, row_set<T, T> k, bool release_dependents) {
   kernel_body<typename Policy::arch>([&] {
-    using functor = qk_token_block<Policy, T, BlockThreads, WeightOffset>;
+    if (release_dependents) release_dependent_grid();
+    using functor = qk_token_block<Policy, T, BlockThreads, WeightOffset, Vecs>;
     HIPFUSE_SHARED typename functor::storage storage;
     functor{}(q, k, platform::block_rank_x(), storage);
   });

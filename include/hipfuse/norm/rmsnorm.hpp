@@ -121,7 +121,7 @@ HIPFUSE_UNROLL
 // whole cached row's conversions).
 template <class T, int N>
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_floats_packed(T* p, const float (&in)[N]) {
-  if constexpr (std::is_same_v<T, bfloat16> && N % 2 == 0 && N * 2 <= 16) {
+  if constexpr (std::is_same_v<T, bfloat16> && N % 2 == 0 && N * 2 <= 32) {
     vec<std::uint32_t, N / 2> words;
 HIPFUSE_UNROLL
     for (int i = 0; i < N / 2; ++i) words[i] = to_bfloat16x2_bits(in[2 * i], in[2 * i + 1]);

@@ -351,7 +351,8 @@ status qk_rmsnorm(const qk_rmsnorm_args<T>& a, platform::launch_stream stream = 
           constexpr int block = decltype(block_tag)::value;
           const bool offsets = q.weight_offset != 0.0f || k.weight_offset != 0.0f;
           return platform::launch(offsets ? qk_token_kernel<P, T, block, true> : qk_token_kernel<P, T, block, false>,
-                                  {static_cast<int>(a.tokens), 1}, block, 0, stream, q, k);
+                                  {static_cast<int>(a.tokens), 1}, block, 0, stream, q, k,
+                                  stream.programmatic_dependent_launch);
         };
         if (threads == 256) return go(std::integral_constant<int, 256>{});
         if (threads == 512) return go(std::integral_constant<int, 512>{});

@@ -10,7 +10,8 @@
 //   rmsnorm_quant_row<Policy, T, Config, Layout, Scale, GroupSize, Residual>   one row
 //   rmsnorm_quant_rows<...>   a block's rows of the quantized tensor, then of an optional second
 //                             tensor that is only normalized (DeepSeek MLA: q quantized, k_nope bf16)
-// Host launcher: rmsnorm_quant_launch.hpp.
+//   quant_piece<...>          one lane's normalized values rounded, quantized and stored
+// One block per token of q and k: rmsnorm_quant_token.hpp. Host launcher: rmsnorm_quant_launch.hpp.
 #pragma once
 #include <cstdint>
 #include <type_traits>
@@ -28,6 +29,74 @@ struct quant_row_target {
   int groups = 0;
   float fp8_max = Fp8::max_finite;
   float eps = 1e-10f;
+};
+
+// One lane's piece of normalized values, vec_n of them starting at column `first` of a group of
+// GroupSize (the group's GroupSize / vec_n lanes call it together, in one wave): y rounded to T
+// (and stored to `out` when it is not null), the group's amax over the rounded values, codes and,
+// from the group's first lane, the scale.
+template <class Policy, class T, int N, class Layout, class Scale, int GroupSize>
+struct quant_piece {
+  using fp8_type = typename Policy::fp8_type;
+  using target = quant_row_target<fp8_type, Layout, Scale>;
+  static constexpr int group_lanes = GroupSize / N;
+  static_assert(GroupSize % N == 0 && N % 4 == 0, "a piece is a whole number of 4-code words within a group");
+
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store(const target& t, int first, const float* y, T* out) {
+    float v[N];
+    vec<T, N> rounded;
+    round_piece(y, rounded, v);
+    if (out) rounded.store(out + first);
+    std::uint32_t codes[N / 4];
+    const group_scale<Scale> s =
+        group_quantizer<Policy, group_lanes, Scale>{t.fp8_max, t.eps}.quantize(v, lane_amax_bits(rounded, v), codes);
+    vec<std::uint32_t, N / 4> words;
+    for (int i = 0; i < N / 4; ++i) words[i] = codes[i];
+    words.store(reinterpret_cast<std::uint32_t*>(t.codes + first));
+    if (first % GroupSize == 0) store_scale(t, first / GroupSize, s.value);
+  }
+
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_scale(const target& t, int group, Scale value) {
+    t.scales.store(t.row, group, value);
+    if (group == t.groups - 1) t.scales.store_padding(t.row, t.groups);
+  }
+
+ private:
+  // y rounded to T (what rmsnorm would store) and back to float. bf16 pairs stay packed in one
+  // word each: the rounding is one instruction per pair and the float of each half one more.
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void round_piece(const float* y, vec<T, N>& rounded, float (&v)[N]) {
+    if constexpr (std::is_same_v<T, bfloat16>) {
+      vec<std::uint32_t, N / 2> words;
+      for (int i = 0; i < N; i += 2) {
+        const std::uint32_t w = to_bfloat16x2_bits(y[i], y[i + 1]);
+        words[i / 2] = w;
+        v[i] = float_from_bits(w << 16);
+        v[i + 1] = float_from_bits(w & 0xFFFF0000u);
+      }
+      rounded = bit_cast<vec<T, N>>(words);
+    } else {
+      for (int i = 0; i < N; i += 2) {
+        from_float2<T>(y[i], y[i + 1], rounded[i], rounded[i + 1]);
+        v[i] = to_float(rounded[i]);
+        v[i + 1] = to_float(rounded[i + 1]);
+      }
+    }
+  }
+
+  // The largest magnitude_bits of this lane's rounded values. A bf16's float bits are its own bits
+  // shifted up 16, so bf16 pairs are compared two at a time in their packed form (the quantizer is
+  // issue-bound: every instruction saved per value counts).
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t lane_amax_bits(const vec<T, N>& rounded, const float (&v)[N]) {
+    if constexpr (std::is_same_v<T, bfloat16>) {
+      const auto words = bit_cast<vec<std::uint32_t, N / 2>>(rounded);
+      std::uint32_t m = 0;
+      for (int i = 0; i < N / 2; ++i) m = max_u16x2(m, words[i] & 0x7FFF7FFFu);
+      const std::uint32_t lo = m & 0xFFFFu, hi = m >> 16;
+      return (lo > hi ? lo : hi) << 16;
+    } else {
+      return group_quantizer<Policy, group_lanes, Scale>::lane_amax_bits(v);
+    }
+  }
 };
 
 // One row. On a GPU Config::row_threads must be at least GroupSize / Config::vec (the lanes that
@@ -60,83 +129,54 @@ struct rmsnorm_quant_row {
           if (out) out[first + i] = rounded;
           group[(first + i) % GroupSize] = to_float(rounded);
         }
-        if ((first + count) % GroupSize == 0) store_group(t, (first + count) / GroupSize - 1, group, 0);
+        if ((first + count) % GroupSize == 0) store_group(t, (first + count) / GroupSize - 1, group);
       });
     } else {
       f.apply(row, lane, active, inv_rms, [t, out](int first, const float* y, int count) {
         if (count != vec_n) return;  // no tails: n is a multiple of the group size
-        float v[vec_n];
-        vec<T, vec_n> rounded;
-        round_piece(y, rounded, v);
-        if (out) rounded.store(out + first);
-        store_piece(t, first, v, lane_amax_bits(rounded, v));
+        piece::store(t, first, y, out);
       });
     }
   }
 
  private:
-  // y rounded to T (what rmsnorm would store) and back to float. bf16 pairs stay packed in one
-  // word each: the rounding is one instruction per pair and the float of each half one more.
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void round_piece(const float* y, vec<T, vec_n>& rounded,
-                                                            float (&v)[vec_n]) {
-    if constexpr (std::is_same_v<T, bfloat16>) {
-      vec<std::uint32_t, vec_n / 2> words;
-      for (int i = 0; i < vec_n; i += 2) {
-        const std::uint32_t w = to_bfloat16x2_bits(y[i], y[i + 1]);
-        words[i / 2] = w;
-        v[i] = float_from_bits(w << 16);
-        v[i + 1] = float_from_bits(w & 0xFFFF0000u);
-      }
-      rounded = bit_cast<vec<T, vec_n>>(words);
-    } else {
-      for (int i = 0; i < vec_n; i += 2) {
-        from_float2<T>(y[i], y[i + 1], rounded[i], rounded[i + 1]);
-        v[i] = to_float(rounded[i]);
-        v[i + 1] = to_float(rounded[i + 1]);
-      }
-    }
-  }
-
-  // The largest magnitude_bits of this lane's rounded values. A bf16's float bits are its own bits
-  // shifted up 16, so bf16 pairs are compared two at a time in their packed form (the quantizer is
-  // issue-bound: every instruction saved per value counts).
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t lane_amax_bits(const vec<T, vec_n>& rounded,
-                                                                        const float (&v)[vec_n]) {
-    if constexpr (std::is_same_v<T, bfloat16>) {
-      const auto words = bit_cast<vec<std::uint32_t, vec_n / 2>>(rounded);
-      std::uint32_t m = 0;
-      for (int i = 0; i < vec_n / 2; ++i) m = max_u16x2(m, words[i] & 0x7FFF7FFFu);
-      const std::uint32_t lo = m & 0xFFFFu, hi = m >> 16;
-      return (lo > hi ? lo : hi) << 16;
-    } else {
-      return group_quantizer<Policy, group_lanes, Scale>::lane_amax_bits(v);
-    }
-  }
-
-  // GPU: this lane's vec_n values of the group that starts at a multiple of GroupSize.
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_piece(const target& t, int first, const float (&v)[vec_n],
-                                                             std::uint32_t lane_amax) {
-    std::uint32_t codes[vec_n / 4];
-    const group_scale<Scale> s = group_quantizer<Policy, group_lanes, Scale>{t.fp8_max, t.eps}.quantize(v, lane_amax, codes);
-    vec<std::uint32_t, vec_n / 4> words;
-    for (int i = 0; i < vec_n / 4; ++i) words[i] = codes[i];
-    words.store(reinterpret_cast<std::uint32_t*>(t.codes + first));
-    if (first % GroupSize == 0) store_scale(t, first / GroupSize, s.value);
-  }
+  using piece = quant_piece<Policy, T, vec_n, Layout, Scale, GroupSize>;
 
   // Host: a whole group gathered by the single thread.
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_group(const target& t, int group, const float (&v)[GroupSize],
-                                                             int) {
+  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_group(const target& t, int group, const float (&v)[GroupSize]) {
     std::uint32_t codes[GroupSize / 4];
     const group_scale<Scale> s = group_quantizer<Policy, 1, Scale>{t.fp8_max, t.eps}(v, codes);
     auto* dst = reinterpret_cast<std::uint32_t*>(t.codes + group * GroupSize);
     for (int i = 0; i < GroupSize / 4; ++i) dst[i] = codes[i];
-    store_scale(t, group, s.value);
+    piece::store_scale(t, group, s.value);
   }
+};
 
-  static HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void store_scale(const target& t, int group, Scale value) {
-    t.scales.store(t.row, group, value);
-    if (group == t.groups - 1) t.scales.store_padding(t.row, t.groups);
+// The launch's arguments, shared by the row-per-thread-group functor below and the one-block-per-
+// token one (rmsnorm_quant_token.hpp).
+template <class T, class Fp8, class Layout, class Scale, int GroupSize>
+struct rmsnorm_quant_params {
+  row_set<T, T> quantized;  // output may be null (no unquantized copy); heads = 1
+  Fp8* codes;
+  std::int64_t code_stride;
+  scale_view<Layout, Scale> scales;
+  float fp8_max;
+  float quant_eps;
+  row_set<T, T> plain;      // rows = 0 when there is none
+  bool release_dependents;  // in a chain of programmatic dependent launches (token kernels only)
+
+  // Where row r's codes and scales go. The view starts at the row's first scale (every layout's
+  // offset is linear in the row), so the per-group stores need no row arithmetic.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE quant_row_target<Fp8, Layout, Scale> target(std::int64_t r) const {
+    quant_row_target<Fp8, Layout, Scale> t;
+    t.codes = codes + r * code_stride;
+    t.scales = scales;
+    t.scales.data += Layout::offset(r, 0, scales.stride);
+    t.row = 0;
+    t.groups = quantized.n / GroupSize;
+    t.fp8_max = fp8_max;
+    t.eps = quant_eps;
+    return t;
   }
 };
 
@@ -147,17 +187,8 @@ struct rmsnorm_quant_rows {
   using storage = typename quant_row::storage;
   using fp8_type = typename Policy::fp8_type;
   using policy_type = Policy;
+  using params = rmsnorm_quant_params<T, fp8_type, Layout, Scale, GroupSize>;
   static constexpr int block_threads = Config::block_threads;
-
-  struct params {
-    row_set<T, T> quantized;  // output may be null (no unquantized copy); heads = 1
-    fp8_type* codes;
-    std::int64_t code_stride;
-    scale_view<Layout, Scale> scales;
-    float fp8_max;
-    float quant_eps;
-    row_set<T, T> plain;  // rows = 0 when there is none
-  };
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const params& p, std::int64_t block_index, storage& s) const {
     const int tid = platform::thread_rank();
@@ -166,17 +197,7 @@ struct rmsnorm_quant_rows {
     if (r < p.quantized.rows) {
       row_view<T, T> row = p.quantized.row(r);
       if (p.quantized.output == nullptr) row.output = nullptr;
-      quant_row_target<fp8_type, Layout, Scale> t;
-      t.codes = p.codes + r * p.code_stride;
-      // The view starts at this row's first scale (every layout's offset is linear in the row), so
-      // the per-group stores need no row arithmetic.
-      t.scales = p.scales;
-      t.scales.data += Layout::offset(r, 0, p.scales.stride);
-      t.row = 0;
-      t.groups = p.quantized.n / GroupSize;
-      t.fp8_max = p.fp8_max;
-      t.eps = p.quant_eps;
-      quant_row{}(row, t, lane, true, s);
+      quant_row{}(row, p.target(r), lane, true, s);
     } else {
       const std::int64_t local = r - p.quantized.rows;
       const bool active = local < p.plain.rows;

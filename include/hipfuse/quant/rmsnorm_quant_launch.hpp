@@ -18,6 +18,7 @@
 #include "../norm/rmsnorm_launch.hpp"
 #include "group_quant_launch.hpp"
 #include "rmsnorm_quant.hpp"
+#include "rmsnorm_quant_token.hpp"
 
 namespace hipfuse {
 
@@ -64,6 +65,11 @@ struct rmsnorm_quant_args {
 };
 
 namespace quant_detail {
+
+template <class F>
+struct type_tag {
+  using type = F;
+};
 
 inline status fused_error(status_code code, const std::string& message) {
   return status::error(code, "rmsnorm_quant: " + message);
@@ -228,41 +234,70 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
                                            " on " + Arch::name +
                                            " (a wave's 16-byte vectors); use rmsnorm and group_quant for other widths");
     const std::int64_t longest = a.cols > a.second.cols ? a.cols : a.second.cols;
+    rmsnorm_quant_params<T, fp8, Layout, Scale, GroupSize> p{};
+    p.quantized.input = a.input;
+    p.quantized.output = a.output;
+    p.quantized.residual = a.residual;
+    p.quantized.weight = a.weight;
+    p.quantized.input_stride = a.input_stride;
+    p.quantized.output_stride = a.output_stride;
+    p.quantized.residual_stride = a.residual_stride;
+    p.quantized.rows = a.rows;
+    p.quantized.n = static_cast<int>(a.cols);
+    p.quantized.eps = a.eps;
+    p.codes = reinterpret_cast<fp8*>(a.codes);
+    p.code_stride = a.code_stride;
+    p.scales = {a.scales, a.scale_stride};
+    p.fp8_max = a.fp8_max == 0.0f ? fp8::max_finite : a.fp8_max;
+    p.quant_eps = a.quant_eps;
+    p.plain.input = a.second.input;
+    p.plain.output = a.second.output;
+    p.plain.weight = a.second.weight;
+    p.plain.input_stride = a.second.input_stride;
+    p.plain.output_stride = a.second.output_stride;
+    p.plain.rows = a.second.rows;
+    p.plain.n = static_cast<int>(a.second.cols);
+    p.plain.eps = a.second.eps;
+    p.release_dependents = stream.programmatic_dependent_launch;
+    const auto launch_functor = [&](auto functor_tag, std::int64_t blocks) -> status {
+      using F = typename decltype(functor_tag)::type;
+      if (blocks > std::numeric_limits<int>::max())
+        return quant_detail::fused_error(status_code::invalid_shape, "too many rows for one launch");
+      return platform::launch(rmsnorm_quant_kernel<F>, {static_cast<int>(blocks), 1}, F::block_threads, 0, stream, p);
+    };
+
+    // One block per token where q and k rows fill one and nothing else is asked of the token (no
+    // residual), two adjacent 16-byte vectors per thread where the rows allow it (docs/quantization.md).
+    if constexpr (Arch::id != arch_id::host && GroupSize % vec_n == 0 && GroupSize / vec_n <= Arch::wave_size) {
+      const bool token_rows = a.residual == nullptr && a.second.rows == a.rows;
+      const auto token = [&](auto block_tag, auto vecs_tag) {
+        using F = rmsnorm_quant_token_rows<P, T, decltype(block_tag)::value, Layout, Scale, GroupSize,
+                                           decltype(vecs_tag)::value>;
+        return launch_functor(quant_detail::type_tag<F>{}, a.rows);
+      };
+      using one = std::integral_constant<int, 1>;
+      using two = std::integral_constant<int, 2>;
+      if constexpr (GroupSize % (2 * vec_n) == 0) {
+        const int threads = token_rows ? qk_token_block_threads<Arch, T>(a.cols, a.second.cols, 2) : 0;
+        if (threads == 128) return token(std::integral_constant<int, 128>{}, two{});
+        if (threads == 256) return token(std::integral_constant<int, 256>{}, two{});
+        if (threads == 512) return token(std::integral_constant<int, 512>{}, two{});
+        if (threads == 1024) return token(std::integral_constant<int, 1024>{}, two{});
+      }
+      const int threads = token_rows ? qk_token_block_threads<Arch, T>(a.cols, a.second.cols, 1) : 0;
+      if (threads == 256) return token(std::integral_constant<int, 256>{}, one{});
+      if (threads == 512) return token(std::integral_constant<int, 512>{}, one{});
+      if (threads == 1024) return token(std::integral_constant<int, 1024>{}, one{});
+    }
+
     const auto launch = [&](auto config) -> status {
       using C = decltype(config);
-      const auto go = [&](auto residual_tag) -> status {
-        using F = rmsnorm_quant_rows<P, T, C, Layout, Scale, GroupSize, decltype(residual_tag)::value>;
-        typename F::params p{};
-        p.quantized.input = a.input;
-        p.quantized.output = a.output;
-        p.quantized.residual = a.residual;
-        p.quantized.weight = a.weight;
-        p.quantized.input_stride = a.input_stride;
-        p.quantized.output_stride = a.output_stride;
-        p.quantized.residual_stride = a.residual_stride;
-        p.quantized.rows = a.rows;
-        p.quantized.n = static_cast<int>(a.cols);
-        p.quantized.eps = a.eps;
-        p.codes = reinterpret_cast<fp8*>(a.codes);
-        p.code_stride = a.code_stride;
-        p.scales = {a.scales, a.scale_stride};
-        p.fp8_max = a.fp8_max == 0.0f ? fp8::max_finite : a.fp8_max;
-        p.quant_eps = a.quant_eps;
-        p.plain.input = a.second.input;
-        p.plain.output = a.second.output;
-        p.plain.weight = a.second.weight;
-        p.plain.input_stride = a.second.input_stride;
-        p.plain.output_stride = a.second.output_stride;
-        p.plain.rows = a.second.rows;
-        p.plain.n = static_cast<int>(a.second.cols);
-        p.plain.eps = a.second.eps;
-        const std::int64_t blocks = F::blocks_for(a.rows + a.second.rows);
-        if (blocks > std::numeric_limits<int>::max())
-          return quant_detail::fused_error(status_code::invalid_shape, "too many rows for one launch");
-        return platform::launch(rmsnorm_quant_kernel<F>, {static_cast<int>(blocks), 1}, C::block_threads, 0, stream, p);
-      };
-      if (a.residual) return go(std::true_type{});
-      return go(std::false_type{});
+      if (a.residual) {
+        using F = rmsnorm_quant_rows<P, T, C, Layout, Scale, GroupSize, true>;
+        return launch_functor(quant_detail::type_tag<F>{}, F::blocks_for(a.rows + a.second.rows));
+      }
+      using F = rmsnorm_quant_rows<P, T, C, Layout, Scale, GroupSize, false>;
+      return launch_functor(quant_detail::type_tag<F>{}, F::blocks_for(a.rows + a.second.rows));
     };
     // Paired vectors need every wave to reach each group together with 32-byte pieces per lane.
     // Measured on H100 (bench/sweep_rmsnorm): they win in every launch that holds the row in
