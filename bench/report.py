@@ -236,6 +236,8 @@ def run_facts(docs):
     for doc in docs:
         dev = doc.get("device", {})
         launch = f"{doc['empty_launch_us']:.2f} µs" if doc.get("empty_launch_us") else "not measured"
+        if doc.get("empty_chained_launch_us"):
+            launch += f" ({doc['empty_chained_launch_us']:.2f} µs chained by PDL)"
         lines.append(f"| {doc['_file']} | {doc.get('source', '?')} | {dev.get('name', '?')} | {doc.get('date', '?')} | "
                      f"`{str(doc.get('commit', '?'))[:12]}` | {doc.get('copy_gbs', 0):.0f} GB/s | {launch} |")
     head = ["| file | source | device | date | commit | copy ceiling (same run) | empty kernel (same run) |",
