@@ -192,7 +192,8 @@ TEST_CASE("fused RMSNorm -> FP8 of hidden states with a residual", "[quant]") {
 }
 
 // On a GPU each launch shape the fused launcher picks (docs/rmsnorm.md, docs/quantization.md): one
-// block per token of q and k (256, 512 and 1024 threads) when there is no residual; otherwise wide
+// block per token of q and k when there is no residual (on NVIDIA two vectors per thread in blocks of
+// 128, 256 and 512 threads, one vector where the rows are not whole waves of 32-byte pieces); otherwise wide
 // (at most 512 rows), latency, streaming; paired vectors (16 values per lane and group piece) where
 // the row is a multiple of a wave's 32-byte pieces, single vectors where it is not (768, 1280).
 TEST_CASE("fused RMSNorm -> FP8 in every launch shape", "[quant]") {
@@ -201,9 +202,10 @@ TEST_CASE("fused RMSNorm -> FP8 in every launch shape", "[quant]") {
   check_fused<scale_layout::column_major, float>(gpu ? 2100 : 2, 1536, 512, true);             // streaming, paired
   check_fused<scale_layout::column_major_aligned4, float>(gpu ? 200 : 2, 768, 256, false);     // wide, single
   check_fused<scale_layout::row_major, float>(gpu ? 3000 : 2, 1280, 0, false);                  // latency, single
-  check_fused<scale_layout::column_major, float>(gpu ? 2100 : 2, 1536, 512, false);            // token, 256
-  check_fused<scale_layout::row_major, float>(gpu ? 300 : 2, 2048, 1024, false);               // token, 512
-  check_fused<scale_layout::ue8m0_packed_column_major, ue8m0>(gpu ? 300 : 2, 4096, 1024, false);  // token, 1024
+  check_fused<scale_layout::column_major, float>(gpu ? 2100 : 2, 1536, 512, false);            // token: 128 x 2
+  check_fused<scale_layout::row_major, float>(gpu ? 300 : 2, 2048, 1024, false);               // token: 256 x 2
+  check_fused<scale_layout::ue8m0_packed_column_major, ue8m0>(gpu ? 300 : 2, 4096, 1024, false);  // token: 512 x 2
+  check_fused<scale_layout::row_major, float>(gpu ? 300 : 2, 1280, 256, false);                // token: 256 x 1
 }
 
 TEST_CASE("fused RMSNorm -> FP8 rejects bad arguments and writes nothing", "[quant]") {
