@@ -1,13 +1,16 @@
 // Programmatic dependent launch (platform::launch_stream): a chain of dependent launches, each
 // allowed to start while the one before it drains, gives exactly what the plain chain gives. Every
 // step reads what the step before wrote (RMSNorm with a residual writes y and the residual, the
-// quantizer reads y, the QK norm rewrites a buffer the quantizer read), so a kernel that touched its
-// inputs before the previous grid finished would read stale or half-written values. On the GPU the
-// chain runs 8 times over [4096, 2048] tensors; elsewhere the flag has no effect and the
-// comparison is with the same chain.
+// quantizer reads y, the QK norm rewrites a buffer the quantizer read, the fused RMSNorm -> FP8
+// reads that and rewrites its second half), so a kernel that touched its inputs before the previous
+// grid finished would read stale or half-written values. The two token kernels (QK norm, fused
+// norm -> quant) also let the next kernel launch while they run. On the GPU the chain runs 8 times
+// over [4096, 2048] tensors; elsewhere the flag has no effect and the comparison is with the same
+// chain.
 #include <cstring>
 #include <hipfuse/norm/rmsnorm_launch.hpp>
 #include <hipfuse/quant/group_quant_launch.hpp>
+#include <hipfuse/quant/rmsnorm_quant_launch.hpp>
 #include "test_support.hpp"
 
 using namespace hipfuse;
@@ -23,8 +26,8 @@ struct chain_input {
 
 struct chain_output {
   std::vector<bfloat16> residual, y;
-  std::vector<float8_e4m3fn> codes;
-  std::vector<float> scales;
+  std::vector<float8_e4m3fn> codes, fused_codes;
+  std::vector<float> scales, fused_scales;
 };
 
 chain_output run_chain(const chain_input& in, bool pdl, int repeats) {
@@ -33,6 +36,9 @@ chain_output run_chain(const chain_input& in, bool pdl, int repeats) {
   device_buffer<bfloat16> x(in.x), residual(in.residual), w(in.weight), y(n);
   device_buffer<float8_e4m3fn> codes(n);
   device_buffer<float> scales(n / 128);
+  const int aligned_rows = (rows + 3) / 4 * 4;
+  device_buffer<float8_e4m3fn> fused_codes(n / 2);
+  device_buffer<float> fused_scales(static_cast<std::size_t>(aligned_rows) * (cols / 2 / 128));
 
   platform::launch_stream on{nullptr};
   on.programmatic_dependent_launch = pdl;
@@ -65,12 +71,29 @@ chain_output run_chain(const chain_input& in, bool pdl, int repeats) {
   qk.q = {y.get(), y.get(), cols, cols, 1, cols / 2, w.get(), 1e-6f};
   qk.k = {y.get() + cols / 2, y.get() + cols / 2, cols, cols, 1, cols / 2, w.get(), 1e-6f};
 
+  // The same tokens once more as MLA's fused step: the first half quantized, the second normalized
+  // in place.
+  rmsnorm_quant_args<bfloat16, scale_layout::column_major_aligned4, float, 128, float8_e4m3fn> fused;
+  fused.input = y.get();
+  fused.input_stride = cols;
+  fused.weight = w.get();
+  fused.codes = fused_codes.get();
+  fused.code_stride = cols / 2;
+  fused.scales = fused_scales.get();
+  fused.scale_stride = aligned_rows;
+  fused.rows = rows;
+  fused.cols = cols / 2;
+  fused.second = {y.get() + cols / 2, cols, y.get() + cols / 2, cols, w.get(), rows, cols / 2, 1e-6f};
+
   for (int i = 0; i < repeats; ++i) {
     REQUIRE(rmsnorm(norm, on).ok());  // residual += x; y = norm(residual)
     REQUIRE(group_quant(quant, on).ok());
     REQUIRE(qk_rmsnorm(qk, on).ok());
+    REQUIRE(rmsnorm_quant(fused, on).ok());
   }
-  return {residual.download(), y.download(), codes.download(), scales.download()};  // downloads wait for the stream
+  // Downloads wait for the stream.
+  return {residual.download(), y.download(), codes.download(), fused_codes.download(), scales.download(),
+          fused_scales.download()};
 }
 
 }  // namespace
@@ -90,4 +113,6 @@ TEST_CASE("programmatic dependent launch: a chain of dependent launches gives th
   CHECK(same(plain.y, overlapped.y));
   CHECK(same(plain.codes, overlapped.codes));
   CHECK(same(plain.scales, overlapped.scales));
+  CHECK(same(plain.fused_codes, overlapped.fused_codes));
+  CHECK(same(plain.fused_scales, overlapped.fused_scales));
 }
