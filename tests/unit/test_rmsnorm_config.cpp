@@ -267,7 +267,7 @@ TEST_CASE("token blocks: MLA's q and k of a token fill one block", "[rmsnorm]") 
   CHECK(qk_token_block_threads<arch::host, bfloat16>(1536, 512) == 0);
   // Two adjacent vectors per thread (the fused RMSNorm -> FP8 of MLA): 96 + 32 threads on NVIDIA;
   // on AMD q's 1536 values are not whole waves of 64 such threads.
-  CHECK(qk_token_vectors<arch::sm90, bfloat16>(1536, 512, 2) == 128);
+  CHECK(qk_token_threads<arch::sm90, bfloat16>(1536, 512, 2) == 128);
   CHECK(qk_token_block_threads<arch::sm90, bfloat16>(1536, 512, 2) == 128);
   CHECK(qk_token_block_threads<arch::gfx942, bfloat16>(1536, 512, 2) == 0);
   CHECK(qk_token_block_threads<arch::gfx950, bfloat16>(2048, 1024, 2) == 256);  // 128 + 64 threads

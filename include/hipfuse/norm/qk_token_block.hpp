@@ -28,7 +28,7 @@ namespace hipfuse {
 // thread, when both rows are whole waves of such threads, so that a wave sums only its own
 // tensor; 0 otherwise.
 template <class Arch, class T>
-HIPFUSE_HOST_DEVICE constexpr std::int64_t qk_token_vectors(std::int64_t q_n, std::int64_t k_n, int vecs = 1) {
+HIPFUSE_HOST_DEVICE constexpr std::int64_t qk_token_threads(std::int64_t q_n, std::int64_t k_n, int vecs = 1) {
   const std::int64_t lane_n = static_cast<std::int64_t>(elements_per_access<T, Arch::max_vector_bytes>) * vecs;
   const std::int64_t piece = static_cast<std::int64_t>(Arch::wave_size) * lane_n;
   return q_n > 0 && k_n > 0 && q_n % piece == 0 && k_n % piece == 0 ? (q_n + k_n) / lane_n : 0;
@@ -48,8 +48,8 @@ struct qk_token_block {
 
   // Rows this block shape takes: one head each, whole waves of vectors each, both within the block.
   static HIPFUSE_HOST_DEVICE constexpr bool fits(std::int64_t q_n, std::int64_t k_n) {
-    const std::int64_t vecs = qk_token_vectors<arch, T>(q_n, k_n, Vecs);
-    return vecs > 0 && vecs <= BlockThreads;
+    const std::int64_t threads = qk_token_threads<arch, T>(q_n, k_n, Vecs);
+    return threads > 0 && threads <= BlockThreads;
   }
 
   // One thread's share of a token after the norm: its vector's normalized values, not yet stored.
@@ -129,7 +129,7 @@ HIPFUSE_UNROLL
 template <class Arch, class T>
 HIPFUSE_HOST_DEVICE constexpr int qk_token_block_threads(std::int64_t q_n, std::int64_t k_n, int vecs = 1) {
   if (Arch::id == arch_id::host) return 0;
-  const std::int64_t threads_used = qk_token_vectors<Arch, T>(q_n, k_n, vecs);
+  const std::int64_t threads_used = qk_token_threads<Arch, T>(q_n, k_n, vecs);
   if (threads_used == 0) return 0;
   for (int threads = 256 / vecs; threads <= 1024; threads *= 2)
     if (threads_used <= threads) return 2 * threads_used > threads ? threads : 0;
