@@ -11,7 +11,7 @@ TEST_CASE("wgmma tile choice on a 132-SM H100", "[gemm]") {
   const int sms = 132;
   // Prefill: 128x128 tiles fill every SM several times.
   CHECK(pick_wgmma_config(4096, 7168, sms) == wgmma_config::t128x128);
-  CHECK(pick_wgmma_config(4096, 2112, sms) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(4096, 4096, sms) == wgmma_config::t128x128);
   // 7168 columns at M = 256: 112 tiles of 128x128 in one round beat 224 of 128x64 in two.
   CHECK(pick_wgmma_config(256, 7168, sms) == wgmma_config::t128x128);
   // Decode: 64-row tiles (the split-k consumers), never 128 rows for one token.
@@ -28,4 +28,15 @@ TEST_CASE("wgmma tile choice on a 132-SM H100", "[gemm]") {
 TEST_CASE("wgmma tile choice scales with the SM count", "[gemm]") {
   // On a GPU with few SMs even small problems fill it with the widest tiles.
   CHECK(pick_wgmma_config(256, 7168, 8) == wgmma_config::t128x128);
+}
+
+TEST_CASE("wgmma 128x192 tiles only where they save rounds", "[gemm]") {
+  const int sms = 132;
+  // 2112 columns at M = 4096: 352 tiles of 128x192 in 3 rounds against 544 of 128x128 in 5.
+  CHECK(pick_wgmma_config(4096, 2112, sms) == wgmma_config::t128x192);
+  // 7168 = 56 x 128: the same rounds for both (14 against 10 of 1.5x the work): 128x128.
+  CHECK(pick_wgmma_config(4096, 7168, sms) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(4096, 24576, sms) == wgmma_config::t128x128);
+  // M = 257, N = 7168: 114 tiles of 128x192 in one round against 168 of 128x128 in two.
+  CHECK(pick_wgmma_config(257, 7168, sms) == wgmma_config::t128x192);
 }

@@ -126,6 +126,7 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
       int sms = 0;
       if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
       switch (pick_wgmma_config(args.m, args.n, sms)) {
+        case wgmma_config::t128x192: return launch_block_scale_gemm_wgmma<wgmma_shape_128x192, Args>(args, stream, sms);
         case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
         case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);
         case wgmma_config::t64x64: return launch_block_scale_gemm_wgmma<wgmma_shape_64x64, Args>(args, stream, sms);

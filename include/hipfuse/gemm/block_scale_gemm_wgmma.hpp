@@ -51,8 +51,13 @@ struct wgmma_shape {
   static_assert(Partials == 1 || Partials == 2, "one or two partial accumulators");
   static constexpr int partials = Partials;
   static_assert(BlockM == 64 || BlockM == 128, "one or two row groups of 64 rows");
-  static_assert(BlockN == 32 || BlockN == 64 || BlockN == 128, "block_n is a wgmma n with a wrapper (32, 64, 128)");
-  static_assert(scale_block % BlockN == 0, "a block tile lies inside one 128-column B scale block");
+  static_assert(BlockN == 32 || BlockN == 64 || BlockN == 128 || BlockN == 192,
+                "block_n is a wgmma n with a wrapper (32, 64, 128, 192)");
+  // The 128-column B scale blocks a tile's columns fall in: one for BlockN <= 128 (a tile lies inside
+  // one), two for 192 (tiles start at multiples of 192, so block boundaries fall 128 or 64 columns in).
+  static constexpr int b_scale_blocks = BlockN <= scale_block ? 1 : 2;
+  static_assert(BlockN <= scale_block ? scale_block % BlockN == 0 : (KSplit == 1 && Partials == 1),
+                "192-column tiles: whole k, one partial (main + partial accumulators fill the registers)");
   static_assert(KSplit == 1 || (KSplit == 2 && BlockM == 64), "the k split is for 64-row tiles, by two");
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
@@ -67,7 +72,7 @@ struct wgmma_shape {
   // 16.2 -> 20.3 µs), whose consumers' scale loads hide behind the weight stream anyway.
   static constexpr bool scales_in_stages = KSplit == 1;
   static constexpr int a_scale_bytes = scales_in_stages ? BlockM * 4 : 0;
-  static constexpr int scale_bytes = scales_in_stages ? a_scale_bytes + 16 : 0;
+  static constexpr int scale_bytes = scales_in_stages ? a_scale_bytes + 16 * b_scale_blocks : 0;
   // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
   // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
   static constexpr bool staged_store = BlockN >= 64;
@@ -128,9 +133,10 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t pack_bf16x2(float lo, float hi)
   return static_cast<std::uint32_t>(a.bits) | (static_cast<std::uint32_t>(b.bits) << 16);
 }
 
-// The scales one consumer thread needs for one k block: its two rows' A scales and the tile's B.
+// The scales one consumer thread needs for one k block: its two rows' A scales and the tile's B
+// (b_hi: the next 128-column block's, for tiles that reach into it; 0 past N).
 struct block_scales {
-  float a0, a1, b;
+  float a0, a1, b, b_hi;
 };
 
 template <class Shape, class Args>
@@ -142,15 +148,24 @@ struct block_scale_gemm_wgmma {
   using atom = typename Shape::atom;
   static constexpr int acc_count = atom::c_per_thread;
 
-  // A consumer thread's rows (row0 and row0 + 8 of C) and the start of the tile's B scale row.
+  // A consumer thread's rows (row0 and row0 + 8 of C), the start of the tile's B scale row, and
+  // whether the next row of B scales exists (the tile reaches a second 128-column block inside N).
   struct consumer_rows {
     int row0;
     std::int64_t b_scale_row;
+    bool b_hi;
     HIPFUSE_DEVICE HIPFUSE_FORCEINLINE block_scales scales(const Args& p, int kb) const {
+      const int kblocks = p.k / scale_block;
       return {row0 < p.m ? p.a_scale.load(row0, kb) : 0.0f, row0 + 8 < p.m ? p.a_scale.load(row0 + 8, kb) : 0.0f,
-              scale_value(p.b_scale[b_scale_row + kb])};
+              scale_value(p.b_scale[b_scale_row + kb]),
+              Shape::b_scale_blocks > 1 && b_hi ? scale_value(p.b_scale[b_scale_row + kblocks + kb]) : 0.0f};
     }
   };
+
+  // Whether the 128-column B scale block after the one of column n0 holds columns below N.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static bool has_b_hi(const Args& p, int n0) {
+    return Shape::b_scale_blocks > 1 && (n0 / scale_block + 1) * scale_block < p.n;
+  }
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
                                                     const CUtensorMap* tma_c, bool tma_store, bool copy_scales,
@@ -196,18 +211,21 @@ struct block_scale_gemm_wgmma {
           // past M hold stale values whose rows of C are never stored.
           const int scale_rows = static_cast<int>(p.a_scale.stride) - m0;
           const std::uint32_t a_scale_copy = 4u * (scale_rows < Shape::block_m ? scale_rows : Shape::block_m);
+          const bool b_hi = has_b_hi(p, n0);
+          const std::uint32_t b_scale_copy = 16u * (b_hi ? 2 : 1);
           for (int kb = 0; kb < kblocks; ++kb) {
             sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
             sm90::mbarrier_arrive_expect_tx(&full[at.stage],
-                                            Shape::stage_bytes + (copy_scales ? a_scale_copy + 16 : 0));
+                                            Shape::stage_bytes + (copy_scales ? a_scale_copy + b_scale_copy : 0));
             sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
             sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
             if (copy_scales) {
               // sa[kb][m0 .. m0 + rows) and sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts.
               std::uint8_t* slot = scale_slots + at.stage * Shape::scale_bytes;
               sm90::bulk_load(&full[at.stage], slot, p.a_scale.data + kb * p.a_scale.stride + m0, a_scale_copy);
-              sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes,
-                              p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3), 16);
+              const float* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
+              sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes, b_scales, 16);
+              if (b_hi) sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes + 16, b_scales + kblocks, 16);
             }
             at.advance();
           }
@@ -234,7 +252,9 @@ struct block_scale_gemm_wgmma {
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
       const consumer_rows rows{m0 + row_group * 64 + atom::c_coord(t, 0).row,
-                               static_cast<std::int64_t>(n0 / scale_block) * kblocks};
+                               static_cast<std::int64_t>(n0 / scale_block) * kblocks, has_b_hi(p, n0)};
+      // The first 8-column register group of the next B scale block (192-column tiles).
+      const int hi_group = (scale_block - n0 % scale_block) / 8;
       // The partial accumulators (see Shape::partials), set here, not kept across tiles, so that
       // they are not live (in registers) during the epilogue.
       float acc[acc_count], partial0[acc_count], partial1[Shape::partials == 2 ? acc_count : 1];
@@ -270,7 +290,9 @@ struct block_scale_gemm_wgmma {
           const std::uint32_t b_slot =
               sm90::smem_address(scale_slots) + issue_at.stage * Shape::scale_bytes + Shape::a_scale_bytes;
           sc = {sm90::load_shared_f32(slot), sm90::load_shared_f32(slot + 32),
-                sm90::load_shared_f32(b_slot + 4 * (block_of(j) % 4))};
+                sm90::load_shared_f32(b_slot + 4 * (block_of(j) % 4)),
+                Shape::b_scale_blocks > 1 && rows.b_hi ? sm90::load_shared_f32(b_slot + 16 + 4 * (block_of(j) % 4))
+                                                       : 0.0f};
         }
         issue_at.template advance<Shape::k_split>();
       };
@@ -280,8 +302,25 @@ struct block_scale_gemm_wgmma {
         if (lane == 0) sm90::mbarrier_arrive(&empty[release_at.stage]);
         release_at.template advance<Shape::k_split>();
         const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
+        if constexpr (Shape::b_scale_blocks == 1) {
 #pragma unroll
-        for (int i = 0; i < acc_count; ++i) acc[i] += part[i] * (((i / 2) % 2) ? s1 : s0);
+          for (int i = 0; i < acc_count; ++i) acc[i] += part[i] * (((i / 2) % 2) ? s1 : s0);
+        } else {
+          // Registers 4g .. 4g + 3 hold columns 8g .. 8g + 7: groups from hi_group on (8 or 16,
+          // fixed per tile) take the next block's B scale; both forms are unrolled with it constant.
+          const float h0 = sc.a0 * sc.b_hi, h1 = sc.a1 * sc.b_hi;
+          const auto promote_from = [&](auto first_hi) {
+            constexpr int g = decltype(first_hi)::value;
+#pragma unroll
+            for (int i = 0; i < acc_count; ++i)
+              acc[i] += part[i] * (i / 4 >= g ? (((i / 2) % 2) ? h1 : h0) : (((i / 2) % 2) ? s1 : s0));
+          };
+          if (hi_group == 8) {
+            promote_from(std::integral_constant<int, 8>{});
+          } else {
+            promote_from(std::integral_constant<int, 16>{});
+          }
+        }
       };
 
       if constexpr (Shape::partials == 1) {
@@ -436,6 +475,10 @@ __global__ void __launch_bounds__(Shape::threads, 1)
 // 941 µs), and at every M from 1 to 256 no slower. The narrower tiles keep two: one was 0-10 %
 // slower on 128×64 at M = 4096 and 10-25 % slower on the k-split tiles at M >= 64.
 using wgmma_shape_128x128 = wgmma_shape<128, 128, 5, 1, 1>;
+// 128×192: fewer rounds where N is not a multiple of 128 tiles per SM count (2112×7168 at M = 4096:
+// 119 against 135 µs on the H100); per tile ~0.9 of 128×128's rate (four 40 KiB stages, the B scales
+// of two 128-column blocks). Same bits as 128×128.
+using wgmma_shape_128x192 = wgmma_shape<128, 192, 4, 1, 1>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;

@@ -6,12 +6,13 @@
 namespace hipfuse {
 namespace gemm {
 
-enum class wgmma_config { t128x128, t128x64, t64x64, t64x32 };
+enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32 };
 
 // Estimated time = rounds of tiles over the SMs × the time of one tile relative to 128×128, the
 // relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
 // ~0.70 of a 128×128 one, a 64×64 split tile ~0.42, a 64×32 one ~0.45 once its lower efficiency
-// counts). Wave quantization decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in
+// counts; a 128×192 tile ~1.65, 1.5x the work at ~0.9 of the rate, so it wins only where it
+// saves rounds: 2112×7168 at M = 4096, 352 tiles in 3 rounds against 544 in 5). Wave quantization decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in
 // one round (70 µs) but 224 of 128×64 in two (97 µs).
 inline wgmma_config pick_wgmma_config(int m, int n, int sms) {
   struct candidate {
@@ -19,7 +20,8 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms) {
     int block_m, block_n;
     double cost;
   };
-  constexpr candidate candidates[] = {{wgmma_config::t128x128, 128, 128, 1.0},
+  constexpr candidate candidates[] = {{wgmma_config::t128x192, 128, 192, 1.65},
+                                      {wgmma_config::t128x128, 128, 128, 1.0},
                                       {wgmma_config::t128x64, 128, 64, 0.70},
                                       {wgmma_config::t64x64, 64, 64, 0.42},
                                       {wgmma_config::t64x32, 64, 32, 0.45}};
