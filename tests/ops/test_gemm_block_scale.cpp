@@ -25,6 +25,7 @@ namespace {
 template <class Shape>
 struct wgmma_shape_tag {
   using shape = Shape;
+  static constexpr const char* name = "wgmma, one tile shape";
 };
 template <class T>
 struct is_shape_tag : std::false_type {};

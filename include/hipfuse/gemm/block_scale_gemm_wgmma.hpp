@@ -223,7 +223,7 @@ struct block_scale_gemm_wgmma {
               // sa[kb][m0 .. m0 + rows) and sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts.
               std::uint8_t* slot = scale_slots + at.stage * Shape::scale_bytes;
               sm90::bulk_load(&full[at.stage], slot, p.a_scale.data + kb * p.a_scale.stride + m0, a_scale_copy);
-              const float* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
+              const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
               sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes, b_scales, 16);
               if (b_hi) sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes + 16, b_scales + kblocks, 16);
             }
