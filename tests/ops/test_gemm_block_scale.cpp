@@ -350,13 +350,17 @@ TEST_CASE("block-scale GEMM scale paths of the large tiles", "[gemm]") {
 // (N = 200, 256: no second row of B scales), one that needs it (N = 2112), scales by bulk copy
 // (column-major A scales) and from global memory (row-major, UE8M0).
 TEST_CASE("block-scale GEMM, 128x192 wgmma tiles on scale-block boundaries and N tails", "[gemm]") {
-  if (!hipfuse_test::gpu_sizes()) return;  // sm90 only
+  const bool full = hipfuse_test::gpu_sizes();  // reduced under the sanitizers
   using tile = wgmma_shape_tag<wgmma_shape_128x192>;
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{200, 512}, {256, 256}, {2112, 1024}},
-                                                                           {1, 130, 300}, {});
+  const std::vector<int> ms = full ? std::vector<int>{1, 130, 300} : std::vector<int>{1, 130};
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{200, 512}, {256, 256}, {2112, 1024}}, ms,
+                                                                           {});
   run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile>({{456, 512}}, {129}, {});
-  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile>({{2112, 512}}, {257}, {});
-  run_shapes<default_fp8, column_major_aligned4, float, b_standard, float, tile>({{7168, 2048}}, {256}, {true, 0, 0});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile>({{2112, 512}},
+                                                                                     {full ? 257 : 130}, {});
+  if (full)
+    run_shapes<default_fp8, column_major_aligned4, float, b_standard, float, tile>({{7168, 2048}}, {256},
+                                                                                 {true, 0, 0});
 }
 
 // On sm90 the automatic backend is wgmma (standard B); the mma.sync tiles stay selectable and run
