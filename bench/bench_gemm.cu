@@ -2,8 +2,14 @@
 //   C[m, n] = bf16( Σ_kb (Σ_{k in kb} A[m, k]·B[n, k]) · sa[m, kb] · sb[n/128, kb] ), fp32 accumulation,
 // A scales column-major with ld = M (the layout torch._scaled_mm reads), B standard [N, K].
 // Two sizes are first checked against a float64 host product of the same fp8 inputs and scales.
+// Where the CUDA toolkit has cuBLASLt (CMake finds it), its blockwise FP8 GEMM is timed in the same
+// process with the samples interleaved with ours, after the card has been brought to its sustained
+// clock; its output is compared with ours on every size before its time is recorded.
+#include <chrono>
 #include <cstring>
+#include <functional>
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include "cublaslt_peer.hpp"
 #include "harness.hpp"
 #include "reference.hpp"
 #include "shapes.hpp"
@@ -74,6 +80,28 @@ void check(int m, int n, int k) {
   require_check(err <= 1e-2, what);
 }
 
+// Relative difference of two bf16 outputs: |x - y|_2 / |y|_2.
+double relative_difference(const std::vector<hipfuse::bfloat16>& x, const std::vector<hipfuse::bfloat16>& y) {
+  double diff = 0, norm = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double a = bf16_value(x[i]), b = bf16_value(y[i]);
+    diff += (a - b) * (a - b);
+    norm += b * b;
+  }
+  return norm > 0 ? std::sqrt(diff / norm) : (diff > 0 ? INFINITY : 0.0);
+}
+
+// Runs the largest DeepSeek GEMM for `seconds`: an H100 under sustained FP8 load settles at its
+// power cap with a lower clock than in its first second, and every figure should be of that state.
+void sustain_load(double seconds) {
+  operands op(4096, 7168, 16384);
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+    for (int i = 0; i < 50; ++i) require_ok(hipfuse::block_scale_gemm(op.args), "sustained load");
+    HIPFUSE_BENCH_CHECK(cudaDeviceSynchronize());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,6 +112,15 @@ int main(int argc, char** argv) {
   // A small-M tile and a large one, with N = 2112 (a partial 128-wide N tile).
   check(16, 2112, 7168);
   check(128, 2112, 7168);
+#if defined(HIPFUSE_BENCH_CUBLASLT)
+  cublaslt_blockwise lt;
+  rep.note("cuBLASLt: its blockwise FP8 GEMM (VEC128 activation and BLK128x128 weight scales, the heuristic's first "
+           "algorithm, 32 MiB workspace) called in this process, samples interleaved with hipfuse's");
+#endif
+  const double load_s = opt.quick ? 0.5 : 3.0;
+  sustain_load(load_s);
+  rep.note("timed after " + std::to_string(load_s).substr(0, 3) +
+           " s of sustained GEMM load (the card at its power cap); implementations' samples interleaved");
 
   for (const gemm_shape s : gemm_shapes(opt.quick)) {
     for (const int m : gemm_ms(opt.quick)) {
@@ -103,18 +140,51 @@ int main(int argc, char** argv) {
       r.bytes = bytes;
       r.flops = 2.0 * m * s.n * s.k;
       r.checked = s.n == 2112 && s.k == 7168 && (m == 16 || m == 128);
-      r.t = time_launches([&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i].args, st); }, sets, opt);
+      // Ours, the generic mma.sync tiles (what sm89 runs, and sm90 for preshuffled B), and cuBLASLt,
+      // sampled in turn.
+      std::vector<std::function<hipfuse::status(int, cudaStream_t)>> launches = {
+          [&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i].args, st); },
+          [&](int i, cudaStream_t st) {
+            return hipfuse::block_scale_gemm<hipfuse::backend::mma_sync_e4m3>(ops[i].args, st);
+          }};
+#if defined(HIPFUSE_BENCH_CUBLASLT)
+      const hipfuse::status planned = lt.plan(ops[0].args);
+      if (planned.ok()) launches.push_back([&](int i, cudaStream_t st) { return lt.run(ops[i].args, st); });
+#endif
+      const std::vector<timing> t = time_interleaved(launches, sets, opt);
+      r.t = t[0];
       rep.add(r);
-      // The generic mma.sync tiles (what sm89 runs, and sm90 for preshuffled B), for comparison.
       result g = r;
       g.impl = "hipfuse mma.sync";
       g.checked = false;
-      g.t = time_launches(
-          [&](int i, cudaStream_t st) {
-            return hipfuse::block_scale_gemm<hipfuse::backend::mma_sync_e4m3>(ops[i].args, st);
-          },
-          sets, opt);
+      g.t = t[1];
       rep.add(g);
+#if defined(HIPFUSE_BENCH_CUBLASLT)
+      result l = r;
+      l.impl = "cuBLASLt";
+      l.checked = false;
+      if (planned.ok()) {
+        // The same product as ours, or no time: cuBLASLt's output on set 0 against hipfuse's.
+        require_ok(lt.run(ops[0].args, nullptr), "cuBLASLt");
+        const auto theirs = ops[0].c.download();
+        require_ok(hipfuse::block_scale_gemm(ops[0].args), "block_scale_gemm");
+        const double diff = relative_difference(theirs, ops[0].c.download());
+        char note[96];
+        std::snprintf(note, sizeof note, "output within %.1e of hipfuse's (relative L2)", diff);
+        l.t = t[2];
+        if (diff > 1e-2) {
+          l.t.median_us = l.t.min_us = l.t.max_us = NAN;
+          l.t.error = std::string("a different product: ") + note;
+        } else {
+          l.note = note;
+        }
+      } else {
+        l.t.median_us = l.t.min_us = l.t.max_us = NAN;
+        l.t.method = "none";
+        l.t.error = planned.message;
+      }
+      rep.add(l);
+#endif
     }
   }
   return rep.write();

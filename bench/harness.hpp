@@ -16,6 +16,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 #include <hipfuse/numeric/fp8.hpp>
@@ -234,86 +236,148 @@ inline double median_of(std::vector<double> v) {
   return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
 }
 
-// Times launch(set, stream) for set = 0, 1, ... (mod sets). launch returns a hipfuse::status and
-// must only enqueue work on the stream (it is captured into a graph).
+// One launch function made ready for timing: checked once, warmed up over every set, sized so that
+// a sample lasts ~target_sample_us, and captured into a CUDA graph of back-to-back launches
+// (launch(set, stream) for set = 0, 1, ... mod sets). sample() replays it once and returns the GPU
+// time per launch. launch returns a hipfuse::status and must only enqueue work on the stream.
+class timed_launches {
+ public:
+  template <class Launch>
+  timed_launches(Launch&& launch, int sets, double target_sample_us = 2000.0) {
+    // The inputs were filled on the legacy default stream, which a non-blocking stream does not wait for.
+    HIPFUSE_BENCH_CHECK(cudaDeviceSynchronize());
+    HIPFUSE_BENCH_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    HIPFUSE_BENCH_CHECK(cudaEventCreate(&start_));
+    HIPFUSE_BENCH_CHECK(cudaEventCreate(&stop_));
+    // A launcher that refuses these arguments gives a recorded error, not the end of the run.
+    if (const hipfuse::status first = launch(0, stream_); !first.ok()) {
+      error_ = std::string("launcher refused: ") + first.message;
+      return;
+    }
+    // Warm-up over every set; also estimates one launch's time to size the samples.
+    for (int i = 1; i < std::max(sets, 3); ++i) require_ok(launch(i % sets, stream_), "warm-up launch");
+    HIPFUSE_BENCH_CHECK(cudaStreamSynchronize(stream_));
+    const int probe = std::max(sets, 8);
+    HIPFUSE_BENCH_CHECK(cudaEventRecord(start_, stream_));
+    for (int i = 0; i < probe; ++i) require_ok(launch(i % sets, stream_), "launch");
+    HIPFUSE_BENCH_CHECK(cudaEventRecord(stop_, stream_));
+    HIPFUSE_BENCH_CHECK(cudaEventSynchronize(stop_));
+    float probe_ms = 0;
+    HIPFUSE_BENCH_CHECK(cudaEventElapsedTime(&probe_ms, start_, stop_));
+    const double per_launch_us = std::max(1e-3, 1000.0 * probe_ms / probe);
+    launches_ = static_cast<int>(std::ceil(target_sample_us / per_launch_us));
+    launches_ = std::clamp(launches_, sets, 2000);
+    launches_ = (launches_ + sets - 1) / sets * sets;  // every set used equally often
+
+    // Graph capture in relaxed mode: launchers may query the device (arch detection) while capturing.
+    bool graph_ok = cudaStreamBeginCapture(stream_, cudaStreamCaptureModeRelaxed) == cudaSuccess;
+    if (graph_ok) {
+      bool launches_ok = true;
+      for (int i = 0; i < launches_; ++i) launches_ok = launch(i % sets, stream_).ok() && launches_ok;
+      graph_ok = cudaStreamEndCapture(stream_, &graph_) == cudaSuccess && launches_ok && graph_ != nullptr;
+      if (graph_ok) graph_ok = cudaGraphInstantiate(&exec_, graph_, 0) == cudaSuccess;
+    }
+    (void)cudaGetLastError();  // a failed capture leaves a sticky-free error behind; the fallback below is checked
+    if (!graph_ok) {
+      // Without a graph, launches are enqueued one by one for each sample.
+      replay_ = [launch, sets, this]() mutable {
+        for (int i = 0; i < launches_; ++i) require_ok(launch(i % sets, stream_), "launch");
+      };
+    }
+  }
+  ~timed_launches() {
+    if (exec_) (void)cudaGraphExecDestroy(exec_);
+    if (graph_) (void)cudaGraphDestroy(graph_);
+    (void)cudaEventDestroy(start_);
+    (void)cudaEventDestroy(stop_);
+    (void)cudaStreamDestroy(stream_);
+  }
+  timed_launches(const timed_launches&) = delete;
+  timed_launches& operator=(const timed_launches&) = delete;
+
+  bool ok() const { return error_.empty(); }
+  const std::string& error() const { return error_; }
+  int launches_per_sample() const { return launches_; }
+  const char* method() const { return exec_ ? "cuda-graph" : "events"; }
+
+  // One replay; GPU microseconds per launch.
+  double sample() {
+    HIPFUSE_BENCH_CHECK(cudaEventRecord(start_, stream_));
+    if (exec_) {
+      HIPFUSE_BENCH_CHECK(cudaGraphLaunch(exec_, stream_));
+    } else {
+      replay_();
+    }
+    HIPFUSE_BENCH_CHECK(cudaEventRecord(stop_, stream_));
+    HIPFUSE_BENCH_CHECK(cudaEventSynchronize(stop_));
+    float ms = 0;
+    HIPFUSE_BENCH_CHECK(cudaEventElapsedTime(&ms, start_, stop_));
+    return 1000.0 * ms / launches_;
+  }
+
+  // The timing record of these samples (or of the refusal).
+  timing summarize(const std::vector<double>& samples) const {
+    timing t;
+    if (!ok()) {
+      t.median_us = t.min_us = t.max_us = NAN;
+      t.method = "none";
+      t.error = error_;
+      return t;
+    }
+    t.launches_per_sample = launches_;
+    t.samples = static_cast<int>(samples.size());
+    t.method = method();
+    t.median_us = median_of(samples);
+    t.min_us = *std::min_element(samples.begin(), samples.end());
+    t.max_us = *std::max_element(samples.begin(), samples.end());
+    return t;
+  }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+  cudaEvent_t start_ = nullptr, stop_ = nullptr;
+  cudaGraph_t graph_ = nullptr;
+  cudaGraphExec_t exec_ = nullptr;
+  int launches_ = 0;
+  std::string error_;
+  std::function<void()> replay_;
+};
+
+// Times launch(set, stream) for set = 0, 1, ... (mod sets): one untimed replay, then opt.repeats
+// timed ones; the median per launch.
 template <class Launch>
 timing time_launches(Launch&& launch, int sets, const options& opt, double target_sample_us = 2000.0) {
-  // The inputs were filled on the legacy default stream, which a non-blocking stream does not wait for.
-  HIPFUSE_BENCH_CHECK(cudaDeviceSynchronize());
-  cudaStream_t stream;
-  HIPFUSE_BENCH_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  cudaEvent_t start, stop;
-  HIPFUSE_BENCH_CHECK(cudaEventCreate(&start));
-  HIPFUSE_BENCH_CHECK(cudaEventCreate(&stop));
-
-  // A launcher that refuses these arguments gives a recorded error, not the end of the run.
-  if (const hipfuse::status first = launch(0, stream); !first.ok()) {
-    (void)cudaStreamDestroy(stream);
-    (void)cudaEventDestroy(start);
-    (void)cudaEventDestroy(stop);
-    timing failed;
-    failed.median_us = failed.min_us = failed.max_us = NAN;
-    failed.method = "none";
-    failed.error = std::string("launcher refused: ") + first.message;
-    return failed;
-  }
-  // Warm-up over every set; also estimates one launch's time to size the samples.
-  for (int i = 1; i < std::max(sets, 3); ++i) require_ok(launch(i % sets, stream), "warm-up launch");
-  HIPFUSE_BENCH_CHECK(cudaStreamSynchronize(stream));
-  const int probe = std::max(sets, 8);
-  HIPFUSE_BENCH_CHECK(cudaEventRecord(start, stream));
-  for (int i = 0; i < probe; ++i) require_ok(launch(i % sets, stream), "launch");
-  HIPFUSE_BENCH_CHECK(cudaEventRecord(stop, stream));
-  HIPFUSE_BENCH_CHECK(cudaEventSynchronize(stop));
-  float probe_ms = 0;
-  HIPFUSE_BENCH_CHECK(cudaEventElapsedTime(&probe_ms, start, stop));
-  const double per_launch_us = std::max(1e-3, 1000.0 * probe_ms / probe);
-  int launches = static_cast<int>(std::ceil(target_sample_us / per_launch_us));
-  launches = std::clamp(launches, sets, 2000);
-  launches = (launches + sets - 1) / sets * sets;  // every set used equally often
-
-  timing t;
-  t.launches_per_sample = launches;
-  t.samples = opt.repeats;
-
-  // Graph capture in relaxed mode: launchers may query the device (arch detection) while capturing.
-  cudaGraph_t graph = nullptr;
-  cudaGraphExec_t exec = nullptr;
-  bool graph_ok = cudaStreamBeginCapture(stream, cudaStreamCaptureModeRelaxed) == cudaSuccess;
-  if (graph_ok) {
-    bool launches_ok = true;
-    for (int i = 0; i < launches; ++i) launches_ok = launch(i % sets, stream).ok() && launches_ok;
-    graph_ok = cudaStreamEndCapture(stream, &graph) == cudaSuccess && launches_ok && graph != nullptr;
-    if (graph_ok) graph_ok = cudaGraphInstantiate(&exec, graph, 0) == cudaSuccess;
-  }
-  (void)cudaGetLastError();  // a failed capture leaves a sticky-free error behind; the fallback below is checked
-
+  timed_launches timed(launch, sets, target_sample_us);
   std::vector<double> samples;
-  for (int r = -1; r < opt.repeats; ++r) {  // r = -1: one untimed sample
-    HIPFUSE_BENCH_CHECK(cudaEventRecord(start, stream));
-    if (graph_ok) {
-      HIPFUSE_BENCH_CHECK(cudaGraphLaunch(exec, stream));
-    } else {
-      for (int i = 0; i < launches; ++i) require_ok(launch(i % sets, stream), "launch");
+  if (timed.ok()) {
+    for (int r = -1; r < opt.repeats; ++r) {
+      const double us = timed.sample();
+      if (r >= 0) samples.push_back(us);
     }
-    HIPFUSE_BENCH_CHECK(cudaEventRecord(stop, stream));
-    HIPFUSE_BENCH_CHECK(cudaEventSynchronize(stop));
-    float ms = 0;
-    HIPFUSE_BENCH_CHECK(cudaEventElapsedTime(&ms, start, stop));
-    if (r >= 0) samples.push_back(1000.0 * ms / launches);
   }
   HIPFUSE_BENCH_CHECK(cudaGetLastError());
-  t.method = graph_ok ? "cuda-graph" : "events";
-  t.median_us = median_of(samples);
-  t.min_us = *std::min_element(samples.begin(), samples.end());
-  t.max_us = *std::max_element(samples.begin(), samples.end());
+  return timed.summarize(samples);
+}
 
-  if (exec) (void)cudaGraphExecDestroy(exec);
-  if (graph) (void)cudaGraphDestroy(graph);
-  (void)cudaEventDestroy(start);
-  (void)cudaEventDestroy(stop);
-  (void)cudaStreamDestroy(stream);
-  return t;
+// Times several launch functions over the same sets with their samples interleaved (A B C A B C
+// ...), so that the card's clock changes under a sustained load (an H100 at its power cap moves
+// between ~1.2 and ~1.7 GHz) fall on all of them alike. Used where implementations are compared
+// in one process (the GEMM against cuBLASLt).
+inline std::vector<timing> time_interleaved(const std::vector<std::function<hipfuse::status(int, cudaStream_t)>>& launches,
+                                            int sets, const options& opt, double target_sample_us = 2000.0) {
+  std::vector<std::unique_ptr<timed_launches>> timed;
+  for (const auto& launch : launches) timed.push_back(std::make_unique<timed_launches>(launch, sets, target_sample_us));
+  std::vector<std::vector<double>> samples(launches.size());
+  for (int r = -1; r < opt.repeats; ++r)
+    for (std::size_t i = 0; i < timed.size(); ++i) {
+      if (!timed[i]->ok()) continue;
+      const double us = timed[i]->sample();
+      if (r >= 0) samples[i].push_back(us);
+    }
+  HIPFUSE_BENCH_CHECK(cudaGetLastError());
+  std::vector<timing> out;
+  for (std::size_t i = 0; i < timed.size(); ++i) out.push_back(timed[i]->summarize(samples[i]));
+  return out;
 }
 
 // A status-returning wrapper for raw CUDA calls inside launch lambdas.
