@@ -161,10 +161,19 @@ struct atom_wgmma_m64k32 {
   // from zero. Asynchronous: bracket with wgmma_fence() / wgmma_commit() / wgmma_wait<0>().
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void mma_async(float (&d)[N / 2], std::uint32_t a_smem,
                                                           std::uint32_t b_smem, int accumulate) {
+    mma_async_described(d, wgmma_sw128_descriptor(a_smem), wgmma_sw128_descriptor(b_smem), accumulate);
+  }
+
+  // The same from descriptors. A descriptor plus descriptor_step(bytes) starts `bytes` further on
+  // (bytes a multiple of 16, staying below 256 KiB): a loop over k steps or stages adds constants
+  // instead of rebuilding descriptors (about ten integer instructions each).
+  HIPFUSE_HOST_DEVICE static constexpr std::uint64_t descriptor_step(std::uint32_t bytes) { return bytes >> 4; }
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void mma_async_described(float (&d)[N / 2], std::uint64_t desc_a,
+                                                                    std::uint64_t desc_b, int accumulate) {
 #if defined(HIPFUSE_HAS_WGMMA)
-    wgmma_issue<N>::issue(d, wgmma_sw128_descriptor(a_smem), wgmma_sw128_descriptor(b_smem), accumulate);
+    wgmma_issue<N>::issue(d, desc_a, desc_b, accumulate);
 #else
-    (void)d, (void)a_smem, (void)b_smem, (void)accumulate;
+    (void)d, (void)desc_a, (void)desc_b, (void)accumulate;
     platform::trap("wgmma needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif

@@ -126,12 +126,10 @@ struct ring_position {
   }
 };
 
-// bf16(lo) in the low half, bf16(hi) in the high half: one store of two adjacent columns.
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t pack_bf16x2(float lo, float hi) {
-  bfloat16 a, b;
-  to_bfloat16x2(lo, hi, a, b);
-  return static_cast<std::uint32_t>(a.bits) | (static_cast<std::uint32_t>(b.bits) << 16);
-}
+// bf16(lo) in the low half, bf16(hi) in the high half: one store of two adjacent columns, one
+// packed convert (to_bfloat16x2's NaN branch, which helps the norm kernels' register allocation,
+// cost the epilogue three instructions per pair).
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t pack_bf16x2(float lo, float hi) { return to_bfloat16x2_bits(lo, hi); }
 
 // The scales one consumer thread needs for one k block: its two rows' A scales and the tile's B
 // (b_hi: the next 128-column block's, for tiles that reach into it; 0 past N).
@@ -248,6 +246,12 @@ struct block_scale_gemm_wgmma {
     const std::uint32_t scale_address =
         sm90::smem_address(scale_slots) + 4 * (row_group * 64 + atom::c_coord(t, 0).row);
     int blocks_before = 0;
+    // The barriers' shared-memory addresses and the descriptors of this row group's A rows and of B
+    // in stage 0; later stages and k steps add constant offsets (see atom::descriptor_step).
+    const std::uint32_t full_address = sm90::smem_address(full), empty_address = sm90::smem_address(empty);
+    const std::uint64_t a_descriptor =
+        wgmma_sw128_descriptor(sm90::smem_address(a_tile(0)) + row_group * 64 * swizzle_row_bytes);
+    const std::uint64_t b_descriptor = wgmma_sw128_descriptor(sm90::smem_address(b_tile(0)));
 
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
@@ -276,13 +280,13 @@ struct block_scale_gemm_wgmma {
       // Issue block j into `part`: wait for its stage, four k steps, commit (no wait).
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc) {
         if (!copy_scales) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
-        sm90::mbarrier_wait(&full[issue_at.stage], issue_at.phase);
-        const std::uint32_t a_smem = sm90::smem_address(a_tile(issue_at.stage)) + row_group * 64 * swizzle_row_bytes;
-        const std::uint32_t b_smem = sm90::smem_address(b_tile(issue_at.stage));
+        sm90::mbarrier_wait(full_address + 8 * issue_at.stage, issue_at.phase);
+        const std::uint64_t stage_offset = atom::descriptor_step(issue_at.stage * Shape::stage_bytes);
         wgmma_fence();
 #pragma unroll
         for (int step = 0; step < scale_block / atom::k; ++step)
-          atom::mma_async(part, a_smem + step * atom::k, b_smem + step * atom::k, step > 0);
+          atom::mma_async_described(part, a_descriptor + stage_offset + atom::descriptor_step(step * atom::k),
+                                    b_descriptor + stage_offset + atom::descriptor_step(step * atom::k), step > 0);
         wgmma_commit();
         wgmma_fence_registers(part);
         if (copy_scales) {  // read while the multiplies run; the stage is released only after the promotion
@@ -299,7 +303,7 @@ struct block_scale_gemm_wgmma {
       // Promote the oldest issued block: free its stage, acc += part · sa[row] · sb.
       auto promote = [&](float(&part)[acc_count], const block_scales& sc) {
         wgmma_fence_registers(part);
-        if (lane == 0) sm90::mbarrier_arrive(&empty[release_at.stage]);
+        if (lane == 0) sm90::mbarrier_arrive(empty_address + 8 * release_at.stage);
         release_at.template advance<Shape::k_split>();
         const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
         if constexpr (Shape::b_scale_blocks == 1) {
@@ -404,19 +408,27 @@ struct block_scale_gemm_wgmma {
     // 32-bit shared addresses: generic 64-bit pointers would double the registers of the
     // addresses the compiler computes ahead of the stores.
     const std::uint32_t stage_address = sm90::smem_address(stage);
+    // Two unrolled loops, so that the one without bias is only converts and stores.
+    const auto write = [&](auto with_bias) {
 #pragma unroll
-    for (int i = 0; i < acc_count; i += 2) {
-      const row_col rc = atom::c_coord(t, i);
-      float v0 = acc[i], v1 = acc[i + 1];
-      if (p.bias != nullptr) {
-        const int col = n0 + rc.col;  // columns past N are clipped by the store; no bias read there
-        v0 += col < p.n ? to_float(p.bias[col]) : 0.0f;
-        v1 += col + 1 < p.n ? to_float(p.bias[col + 1]) : 0.0f;
+      for (int i = 0; i < acc_count; i += 2) {
+        const row_col rc = atom::c_coord(t, i);
+        float v0 = acc[i], v1 = acc[i + 1];
+        if constexpr (decltype(with_bias)::value) {
+          const int col = n0 + rc.col;  // columns past N are clipped by the store; no bias read there
+          v0 += col < p.n ? to_float(p.bias[col]) : 0.0f;
+          v1 += col + 1 < p.n ? to_float(p.bias[col + 1]) : 0.0f;
+        }
+        const int box = rc.col / Shape::c_box_cols;
+        sm90::store_shared_u32(stage_address + box * Shape::c_box_bytes +
+                                   swizzled_offset(rc.row, (rc.col % Shape::c_box_cols) * 2),
+                               pack_bf16x2(v0, v1));
       }
-      const int box = rc.col / Shape::c_box_cols;
-      sm90::store_shared_u32(stage_address + box * Shape::c_box_bytes +
-                                 swizzled_offset(rc.row, (rc.col % Shape::c_box_cols) * 2),
-                             pack_bf16x2(v0, v1));
+    };
+    if (p.bias != nullptr) {
+      write(std::true_type{});
+    } else {
+      write(std::false_type{});
     }
     sm90::fence_proxy_async();
     sm90::named_barrier(1 + consumer, 128);

@@ -42,13 +42,16 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void fence_barrier_init() {
 #endif
 }
 
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive(std::uint64_t* bar) {
+// The barrier operations take the barrier's 32-bit shared-memory address (a loop can keep it in
+// a register; converting a generic pointer costs several instructions per use) or its pointer.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive(std::uint32_t bar) {
 #if defined(HIPFUSE_HAS_TMA)
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(smem_address(bar)) : "memory");
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 #else
   (void)bar;
 #endif
 }
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive(std::uint64_t* bar) { mbarrier_arrive(smem_address(bar)); }
 
 // One arrival that also announces `bytes` of copies completing on this barrier's current phase.
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive_expect_tx(std::uint64_t* bar, std::uint32_t bytes) {
@@ -63,17 +66,20 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive_expect_tx(std::uint64_t*
 // Waits until the phase of parity `phase` has completed. A fresh barrier counts the phase before
 // its first as completed with parity 1, which lets producers wait on "empty" barriers from the
 // start with phase 1.
-HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_wait(std::uint64_t* bar, int phase) {
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_wait(std::uint32_t bar, int phase) {
 #if defined(HIPFUSE_HAS_TMA)
   asm volatile(
       "{\n.reg .pred done;\nwait_%=:\n"
       "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait_%=;\n}\n" ::"r"(smem_address(bar)),
+      "@!done bra wait_%=;\n}\n" ::"r"(bar),
       "r"(phase)
       : "memory");
 #else
   (void)bar, (void)phase;
 #endif
+}
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_wait(std::uint64_t* bar, int phase) {
+  mbarrier_wait(smem_address(bar), phase);
 }
 
 // Copies the box at (col, row) of the tensor map into shared memory at dst (1024-byte aligned for
