@@ -161,19 +161,26 @@ struct atom_wgmma_m64k32 {
   // from zero. Asynchronous: bracket with wgmma_fence() / wgmma_commit() / wgmma_wait<0>().
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void mma_async(float (&d)[N / 2], std::uint32_t a_smem,
                                                           std::uint32_t b_smem, int accumulate) {
-    mma_async_described(d, wgmma_sw128_descriptor(a_smem), wgmma_sw128_descriptor(b_smem), accumulate);
+    mma_async_described(d, descriptor_low(a_smem), descriptor_low(b_smem), accumulate);
   }
 
-  // The same from descriptors. A descriptor plus descriptor_step(bytes) starts `bytes` further on
-  // (bytes a multiple of 16, staying below 256 KiB): a loop over k steps or stages adds constants
-  // instead of rebuilding descriptors (about ten integer instructions each).
-  HIPFUSE_HOST_DEVICE static constexpr std::uint64_t descriptor_step(std::uint32_t bytes) { return bytes >> 4; }
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void mma_async_described(float (&d)[N / 2], std::uint64_t desc_a,
-                                                                    std::uint64_t desc_b, int accumulate) {
+  // The same from the low 32 bits of the two descriptors (the high half is the same for every
+  // tile of this layout). A low half plus descriptor_step(bytes) starts `bytes` further on (bytes a
+  // multiple of 16, addresses below 256 KiB, so the start field never carries): a loop over k
+  // steps and stages adds constants to one register instead of rebuilding 64-bit descriptors
+  // (about ten integer instructions each, and registers the accumulators need).
+  static constexpr std::uint32_t descriptor_high = static_cast<std::uint32_t>(wgmma_sw128_descriptor(0) >> 32);
+  HIPFUSE_HOST_DEVICE static constexpr std::uint32_t descriptor_low(std::uint32_t smem_address) {
+    return static_cast<std::uint32_t>(wgmma_sw128_descriptor(smem_address));
+  }
+  HIPFUSE_HOST_DEVICE static constexpr std::uint32_t descriptor_step(std::uint32_t bytes) { return bytes >> 4; }
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void mma_async_described(float (&d)[N / 2], std::uint32_t low_a,
+                                                                    std::uint32_t low_b, int accumulate) {
 #if defined(HIPFUSE_HAS_WGMMA)
-    wgmma_issue<N>::issue(d, desc_a, desc_b, accumulate);
+    constexpr std::uint64_t high = std::uint64_t{descriptor_high} << 32;
+    wgmma_issue<N>::issue(d, high | low_a, high | low_b, accumulate);
 #else
-    (void)d, (void)desc_a, (void)desc_b, (void)accumulate;
+    (void)d, (void)low_a, (void)low_b, (void)accumulate;
     platform::trap("wgmma needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif

@@ -249,9 +249,9 @@ struct block_scale_gemm_wgmma {
     // The barriers' shared-memory addresses and the descriptors of this row group's A rows and of B
     // in stage 0; later stages and k steps add constant offsets (see atom::descriptor_step).
     const std::uint32_t full_address = sm90::smem_address(full), empty_address = sm90::smem_address(empty);
-    const std::uint64_t a_descriptor =
-        wgmma_sw128_descriptor(sm90::smem_address(a_tile(0)) + row_group * 64 * swizzle_row_bytes);
-    const std::uint64_t b_descriptor = wgmma_sw128_descriptor(sm90::smem_address(b_tile(0)));
+    const std::uint32_t a_descriptor =
+        atom::descriptor_low(sm90::smem_address(a_tile(0)) + row_group * 64 * swizzle_row_bytes);
+    const std::uint32_t b_descriptor = atom::descriptor_low(sm90::smem_address(b_tile(0)));
 
     for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
@@ -281,7 +281,7 @@ struct block_scale_gemm_wgmma {
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc) {
         if (!copy_scales) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
         sm90::mbarrier_wait(full_address + 8 * issue_at.stage, issue_at.phase);
-        const std::uint64_t stage_offset = atom::descriptor_step(issue_at.stage * Shape::stage_bytes);
+        const std::uint32_t stage_offset = static_cast<std::uint32_t>(issue_at.stage) * atom::descriptor_step(Shape::stage_bytes);
         wgmma_fence();
 #pragma unroll
         for (int step = 0; step < scale_block / atom::k; ++step)
