@@ -8,6 +8,7 @@
 #include <hipfuse/gemm/atom_mfma_gfx942.hpp>
 #include <hipfuse/gemm/atom_mfma_gfx950.hpp>
 #include <hipfuse/gemm/atom_mma_sync_sm89.hpp>
+#include <hipfuse/gemm/atom_wgmma_sm90.hpp>
 #include <hipfuse/gemm/tile_pipeline.hpp>
 #include "fp8_reference.hpp"
 #include "gemm_reference.hpp"
@@ -269,4 +270,23 @@ TEST_CASE("a wrong lane map is caught", "[gemm][atom]") {
   std::size_t bad = 0;
   for (std::size_t i = 0; i < want.size(); ++i) bad += got[i] != want[i] + t.c0[i];
   CHECK(bad > 0);
+}
+
+// The wgmma shared-memory descriptor, decoded field by field as the PTX ISA defines it ("Matrix
+// Descriptor Format"), and the kernel's shortcut: low half + descriptor_step(bytes) == the
+// descriptor of the address `bytes` further on, for every stage base and k step of a 227 KiB ring.
+TEST_CASE("wgmma descriptors: fields and constant advances", "[gemm][atom]") {
+  using atom = atom_wgmma_m64k32<128>;
+  for (std::uint32_t base = 0; base < 227u * 1024; base += 1024) {
+    const std::uint64_t d = wgmma_sw128_descriptor(base);
+    REQUIRE(((d & 0x3FFF) << 4) == base);           // start address >> 4, bits 0-13
+    REQUIRE(((d >> 16) & 0x3FFF) == 1);             // leading byte offset (unused by swizzled K-major)
+    REQUIRE(((d >> 32) & 0x3FFF) << 4 == 1024);     // stride byte offset: 8 rows of 128 bytes
+    REQUIRE((d >> 62) == 1);                        // 128-byte swizzle
+    REQUIRE(static_cast<std::uint32_t>(d >> 32) == atom::descriptor_high);
+    for (std::uint32_t bytes = 0; base + bytes < 227u * 1024 && bytes < 64u * 1024; bytes += 32) {
+      INFO("base " << base << " + " << bytes);
+      REQUIRE(atom::descriptor_low(base) + atom::descriptor_step(bytes) == atom::descriptor_low(base + bytes));
+    }
+  }
 }

@@ -281,7 +281,8 @@ struct block_scale_gemm_wgmma {
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc) {
         if (!copy_scales) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
         sm90::mbarrier_wait(full_address + 8 * issue_at.stage, issue_at.phase);
-        const std::uint32_t stage_offset = static_cast<std::uint32_t>(issue_at.stage) * atom::descriptor_step(Shape::stage_bytes);
+        const std::uint32_t stage_offset =
+            static_cast<std::uint32_t>(issue_at.stage) * atom::descriptor_step(Shape::stage_bytes);
         wgmma_fence();
 #pragma unroll
         for (int step = 0; step < scale_block / atom::k; ++step)
