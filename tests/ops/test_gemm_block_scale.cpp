@@ -363,6 +363,20 @@ TEST_CASE("block-scale GEMM, 128x192 wgmma tiles on scale-block boundaries and N
                                                                                  {true, 0, 0});
 }
 
+// The 64×32 tiles with four consumer warpgroups splitting the k blocks, launched directly: k block
+// counts that leave a warpgroup with none (K = 384: three blocks) or uneven shares (640, 1152), N
+// tails, partial row tiles, scales from global memory in every layout.
+TEST_CASE("block-scale GEMM, 64x32 wgmma tiles with a four-way k split", "[gemm]") {
+  using tile = wgmma_shape_tag<wgmma_shape_64x32_k4>;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{80, 384}, {200, 640}, {2112, 1152}},
+                                                                           {1, 7, 64, 100}, {});
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile>({{48, 512}}, {33}, {true, 0, 0});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile>({{96, 640}}, {64}, {});
+  if (hipfuse_test::gpu_sizes())
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{2112, 7168}, {4096, 7168}}, {64, 128},
+                                                                             {});
+}
+
 // On sm90 the automatic backend is wgmma (standard B); the mma.sync tiles stay selectable and run
 // preshuffled B, so they keep their own GPU coverage here.
 TEST_CASE("block-scale GEMM, mma.sync backend chosen explicitly", "[gemm]") {

@@ -40,3 +40,17 @@ TEST_CASE("wgmma 128x192 tiles only where they save rounds", "[gemm]") {
   // M = 257, N = 7168: 114 tiles of 128x192 in one round against 168 of 128x128 in two.
   CHECK(pick_wgmma_config(257, 7168, sms) == wgmma_config::t128x192);
 }
+
+TEST_CASE("wgmma four-way k split for long k and few tiles", "[gemm]") {
+  const int sms = 132;
+  // 2112x7168 at M = 64 and 128: 66 and 132 tiles of 64x32, 56 k blocks each.
+  CHECK(pick_wgmma_config(64, 2112, sms, 7168) == wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(128, 2112, sms, 7168) == wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(64, 4096, sms, 7168) == wgmma_config::t64x32_k4);
+  // Not at one token, not with short k, not when the tiles take two rounds, not when k is unknown.
+  CHECK(pick_wgmma_config(16, 2112, sms, 7168) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(64, 2112, sms, 2048) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(128, 4096, sms, 7168) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(64, 7168, sms, 16384) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(64, 2112, sms) != wgmma_config::t64x32_k4);
+}

@@ -125,12 +125,14 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
     if (wgmma_code_present<wgmma_shape_128x128, Args>()) {
       int sms = 0;
       if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
-      switch (pick_wgmma_config(args.m, args.n, sms)) {
+      switch (pick_wgmma_config(args.m, args.n, sms, args.k)) {
         case wgmma_config::t128x192: return launch_block_scale_gemm_wgmma<wgmma_shape_128x192, Args>(args, stream, sms);
         case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
         case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);
         case wgmma_config::t64x64: return launch_block_scale_gemm_wgmma<wgmma_shape_64x64, Args>(args, stream, sms);
         case wgmma_config::t64x32: return launch_block_scale_gemm_wgmma<wgmma_shape_64x32, Args>(args, stream, sms);
+        case wgmma_config::t64x32_k4:
+          return launch_block_scale_gemm_wgmma<wgmma_shape_64x32_k4, Args>(args, stream, sms);
       }
     }
     // No sm_90a code in this program: the mma.sync tiles below.

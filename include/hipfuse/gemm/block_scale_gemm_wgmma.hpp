@@ -58,7 +58,8 @@ struct wgmma_shape {
   static constexpr int b_scale_blocks = BlockN <= scale_block ? 1 : 2;
   static_assert(BlockN <= scale_block ? scale_block % BlockN == 0 : (KSplit == 1 && Partials == 1),
                 "192-column tiles: whole k, one partial (main + partial accumulators fill the registers)");
-  static_assert(KSplit == 1 || (KSplit == 2 && BlockM == 64), "the k split is for 64-row tiles, by two");
+  static_assert(KSplit == 1 || ((KSplit == 2 || KSplit == 4) && BlockM == 64),
+                "the k split is for 64-row tiles, by two or four");
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
   static constexpr int row_groups = BlockM / 64, k_split = KSplit;
@@ -88,8 +89,12 @@ struct wgmma_shape {
   // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
   // accumulators. Totals stay within the 64 K registers of an SM.
   static constexpr int producer_registers = 40;
-  static constexpr int consumer_registers = consumers == 2 ? 232 : 240;
-  static_assert(128 * producer_registers + 128 * consumers * consumer_registers <= 65536, "register file");
+  static constexpr int consumer_registers = consumers == 4 ? 104 : consumers == 2 ? 232 : 240;
+  // setmaxnreg only moves registers within the block's allocation, which is the compiled count (at
+  // most 64 K / threads, in steps of 8) times the threads: asking for more blocks the warpgroup forever.
+  static constexpr int allocated_registers = (65536 / threads) / 8 * 8;
+  static_assert(128 * producer_registers + 128 * consumers * consumer_registers <= threads * allocated_registers,
+                "the warpgroups' registers fit the block's allocation");
 };
 
 // Whether the scales of these arguments can come by bulk copy: fp32 A scales stored column by
@@ -495,6 +500,8 @@ using wgmma_shape_128x192 = wgmma_shape<128, 192, 4, 1, 1>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
+// Long k, few tiles: four consumer warpgroups share a 64×32 tile's k blocks (104 registers each).
+using wgmma_shape_64x32_k4 = wgmma_shape<64, 32, 15, 4>;
 
 // Whether this program's sm90 code of the kernel was built with wgmma (sm_90a) rather than plain
 // sm_90: only the sm_90a body declares static shared memory (its mbarriers).

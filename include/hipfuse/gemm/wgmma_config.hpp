@@ -6,7 +6,7 @@
 namespace hipfuse {
 namespace gemm {
 
-enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32 };
+enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4 };
 
 // Estimated time = rounds of tiles over the SMs × the time of one tile relative to 128×128, the
 // relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
@@ -14,7 +14,15 @@ enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32 };
 // counts; a 128×192 tile ~1.65, 1.5x the work at ~0.9 of the rate, so it wins only where it
 // saves rounds: 2112×7168 at M = 4096, 352 tiles in 3 rounds against 544 in 5). Wave quantization decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in
 // one round (70 µs) but 224 of 128×64 in two (97 µs).
-inline wgmma_config pick_wgmma_config(int m, int n, int sms) {
+//
+// Long k with few tiles (k >= 4096, 33 to 128 rows, 64×32 tiles in one round) takes 64×32 tiles with
+// four consumer warpgroups splitting the k blocks: the tile's chain of 56 blocks, not the memory,
+// bounded those (2112×7168 at M = 64 / 128: 13.2 / 13.6 µs on the best two-way split, 11.6 / 11.7 with
+// four; 4096×7168 at M = 64: 15.8 → 15.1). At M <= 16 and with two rounds of tiles the four-way split
+// was slower. k = 0: not known, never the four-way split.
+inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0) {
+  const std::int64_t tiles_64x32 = static_cast<std::int64_t>((m + 63) / 64) * ((n + 31) / 32);
+  if (k >= 4096 && m > 32 && m <= 128 && tiles_64x32 <= sms) return wgmma_config::t64x32_k4;
   struct candidate {
     wgmma_config config;
     int block_m, block_n;
