@@ -58,8 +58,9 @@ struct wgmma_shape {
   static constexpr int b_scale_blocks = BlockN <= scale_block ? 1 : 2;
   static_assert(BlockN <= scale_block ? scale_block % BlockN == 0 : (KSplit == 1 && Partials == 1),
                 "192-column tiles: whole k, one partial (main + partial accumulators fill the registers)");
-  static_assert(KSplit == 1 || ((KSplit == 2 || KSplit == 4) && BlockM == 64),
-                "the k split is for 64-row tiles, by two or four");
+  static_assert(KSplit == 1 || ((KSplit == 2 || KSplit == 4) && BlockM == 64 && Partials == 2),
+                "the k split is for 64-row tiles, by two or four, with two partials (one partial with a "
+                "k split was slower on the H100, and 64x64 tiles split four ways that way faulted once)");
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
   static constexpr int row_groups = BlockM / 64, k_split = KSplit;
