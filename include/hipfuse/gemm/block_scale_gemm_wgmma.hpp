@@ -4,8 +4,8 @@
 // One persistent block per SM walks the output tiles. Warpgroup 0 is the producer: one thread
 // issues tensor copies (TMA) of each 128-k slab of A and B into a ring of shared-memory stages,
 // each stage guarded by a "full" mbarrier (copies landed) and an "empty" one (consumers done).
-// The other warpgroups are consumers, 64 rows each (decode tiles: two per 64 rows, taking
-// alternate 128-k blocks and adding their sums at the end): per 128-k block four wgmma m64nNk32 into a
+// The other warpgroups are consumers, 64 rows each (decode tiles: two or four per 64 rows, taking
+// every second or fourth 128-k block and adding their sums at the end): per 128-k block four wgmma m64nNk32 into a
 // partial accumulator, then the promotion acc += partial · sa[row] · sb in fp32 registers (the
 // fp8 products of different scale blocks never share an fp32 sum), then the next block. While
 // one consumer promotes, the other's wgmma keeps the tensor cores busy, and the producer already
