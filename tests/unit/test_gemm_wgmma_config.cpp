@@ -54,3 +54,15 @@ TEST_CASE("wgmma four-way k split for long k and few tiles", "[gemm]") {
   CHECK(pick_wgmma_config(64, 7168, sms, 16384) != wgmma_config::t64x32_k4);
   CHECK(pick_wgmma_config(64, 2112, sms) != wgmma_config::t64x32_k4);
 }
+
+TEST_CASE("wgmma whole-k tiles for short k", "[gemm]") {
+  const int sms = 132;
+  // 32768x512: four k blocks; split tiles would hand each warpgroup one or two.
+  for (const int m : {1, 16, 64}) {
+    INFO("M = " << m);
+    CHECK(pick_wgmma_config(m, 32768, sms, 512) == wgmma_config::t128x128);
+  }
+  // Longer k at the same M keeps the split decode tiles.
+  const wgmma_config c = pick_wgmma_config(16, 24576, sms, 1536);
+  CHECK((c == wgmma_config::t64x64 || c == wgmma_config::t64x32));
+}
