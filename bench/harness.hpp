@@ -421,7 +421,7 @@ __global__ void empty_chained_kernel() {
 }  // namespace detail
 
 // GPU time of an empty one-block kernel under the same method: the floor every small launch of the
-// run sits on (the RMSNorm issue's "within 1 µs of an empty launch" is measured against it).
+// run sits on (the RMSNorm goal "within 1 µs of an empty launch" is measured against it).
 inline double measure_empty_launch_us(const options& opt) {
   const timing t = time_launches(
       [](int, cudaStream_t s) {
