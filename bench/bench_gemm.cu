@@ -179,9 +179,7 @@ int main(int argc, char** argv) {
           l.note = note;
         }
       } else {
-        l.t.median_us = l.t.min_us = l.t.max_us = NAN;
-        l.t.method = "none";
-        l.t.error = planned.message;
+        l.t = timing::untimed(planned.message);
       }
       rep.add(l);
 #endif

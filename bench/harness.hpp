@@ -228,6 +228,15 @@ struct timing {
   int launches_per_sample = 0, samples = 0;
   std::string method;
   std::string error;  // set when nothing was timed
+
+  // The record of something that was not timed, and why.
+  static timing untimed(const std::string& why) {
+    timing t;
+    t.median_us = t.min_us = t.max_us = NAN;
+    t.method = "none";
+    t.error = why;
+    return t;
+  }
 };
 
 inline double median_of(std::vector<double> v) {
@@ -317,13 +326,8 @@ class timed_launches {
 
   // The timing record of these samples (or of the refusal).
   timing summarize(const std::vector<double>& samples) const {
+    if (!ok()) return timing::untimed(error_);
     timing t;
-    if (!ok()) {
-      t.median_us = t.min_us = t.max_us = NAN;
-      t.method = "none";
-      t.error = error_;
-      return t;
-    }
     t.launches_per_sample = launches_;
     t.samples = static_cast<int>(samples.size());
     t.method = method();
