@@ -377,6 +377,29 @@ TEST_CASE("block-scale GEMM, 64x32 wgmma tiles with a four-way k split", "[gemm]
                                                                              {});
 }
 
+// The 64×64 tiles whose k blocks a cluster of two (four) blocks shares, launched directly: k block
+// counts that leave a block with none (K = 128, 384 over four) or uneven shares (640, 1152), more
+// tiles than clusters (rank 0's slots reused: N = 2112 at M = 100 / 200 makes 66 / 132 tiles of 64×64
+// for 30 clusters of four / 66 of two on an H100), N tails, partial row tiles, bias, every scale layout.
+TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split across a cluster", "[gemm]") {
+  // Four blocks per cluster: no launcher picks it on the H100 (30 clusters of four fit), but the
+  // hand-over is written for any count.
+  using c4 = wgmma_shape_tag<wgmma_shape<64, 64, 9, 2, 2, 4>>;
+  using c2 = wgmma_shape_tag<wgmma_shape_64x64_c2>;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, c4>({{80, 128}, {200, 384}, {2112, 1152}},
+                                                                         {1, 7, 64, 100}, {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, c2>({{80, 128}, {200, 640}, {2112, 1152}},
+                                                                         {1, 7, 64, 200}, {});
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, c4>({{48, 512}}, {33}, {true, 0, 0});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, c2>({{96, 640}}, {64}, {});
+  if (hipfuse_test::gpu_sizes()) {
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, c4>({{2112, 7168}, {4096, 7168}},
+                                                                           {1, 16, 64, 128}, {});
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, c2>({{4096, 7168}, {7168, 2048}},
+                                                                           {1, 16, 64}, {true, 0, 0});
+  }
+}
+
 // On sm90 the automatic backend is wgmma (standard B); the mma.sync tiles stay selectable and run
 // preshuffled B, so they keep their own GPU coverage here.
 TEST_CASE("block-scale GEMM, mma.sync backend chosen explicitly", "[gemm]") {

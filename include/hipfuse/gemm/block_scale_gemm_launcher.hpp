@@ -125,7 +125,8 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
     if (wgmma_code_present<wgmma_shape_128x128, Args>()) {
       int sms = 0;
       if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
-      switch (pick_wgmma_config(args.m, args.n, sms, args.k)) {
+      const int clusters2 = wgmma_resident_clusters<wgmma_shape_64x64_c2, Args>();
+      switch (pick_wgmma_config(args.m, args.n, sms, args.k, clusters2)) {
         case wgmma_config::t128x192: return launch_block_scale_gemm_wgmma<wgmma_shape_128x192, Args>(args, stream, sms);
         case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
         case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);
@@ -133,6 +134,8 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
         case wgmma_config::t64x32: return launch_block_scale_gemm_wgmma<wgmma_shape_64x32, Args>(args, stream, sms);
         case wgmma_config::t64x32_k4:
           return launch_block_scale_gemm_wgmma<wgmma_shape_64x32_k4, Args>(args, stream, sms);
+        case wgmma_config::t64x64_c2:
+          return launch_block_scale_gemm_wgmma<wgmma_shape_64x64_c2, Args>(args, stream, sms);
       }
     }
     // No sm_90a code in this program: the mma.sync tiles below.

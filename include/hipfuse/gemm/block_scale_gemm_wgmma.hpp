@@ -32,6 +32,7 @@
 #include "../status.hpp"
 #include "atom_wgmma_sm90.hpp"
 #include "block_scale_gemm_args.hpp"
+#include "cluster_sm90.hpp"
 #include "tile_config.hpp"
 #include "tma_sm90.hpp"
 #include "wgmma_config.hpp"
@@ -45,8 +46,11 @@ namespace gemm {
 // SM's weight stream waiting on one chain of multiply latencies). Partials: fp32 partial
 // accumulators per consumer (1: each block's multiplies, then its promotion, while the other
 // consumer's multiplies run; 2: block j's multiplies also run while this consumer promotes block j-1
-// from the other one).
-template <int BlockM, int BlockN, int Stages, int KSplit = 1, int Partials = 2>
+// from the other one). ClusterK: blocks of a thread-block cluster sharing each tile, each taking a
+// contiguous 1/ClusterK of its 128-k blocks; the others store their sums into rank 0's shared
+// memory, which adds them in rank order and writes the tile (decode shapes whose tiles would leave
+// most SMs idle: 33 tiles of 64×64 for N = 2112 run on 132 SMs in clusters of four).
+template <int BlockM, int BlockN, int Stages, int KSplit = 1, int Partials = 2, int ClusterK = 1>
 struct wgmma_shape {
   static_assert(Partials == 1 || Partials == 2, "one or two partial accumulators");
   static constexpr int partials = Partials;
@@ -61,9 +65,11 @@ struct wgmma_shape {
   static_assert(KSplit == 1 || ((KSplit == 2 || KSplit == 4) && BlockM == 64 && Partials == 2),
                 "the k split is for 64-row tiles, by two or four, with two partials (one partial with a "
                 "k split was slower on the H100, and 64x64 tiles split four ways that way faulted once)");
+  static_assert(ClusterK == 1 || ((ClusterK == 2 || ClusterK == 4) && BlockM == 64 && KSplit == 2),
+                "a k split across a cluster of two or four blocks, for 64-row tiles split two ways inside each");
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
-  static constexpr int row_groups = BlockM / 64, k_split = KSplit;
+  static constexpr int row_groups = BlockM / 64, k_split = KSplit, cluster_k = ClusterK;
   static constexpr int consumers = row_groups * KSplit;
   static constexpr int threads = 128 * (consumers + 1);
   static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
@@ -83,8 +89,11 @@ struct wgmma_shape {
   static constexpr int c_bytes = staged_store ? row_groups * (BlockN / c_box_cols) * c_box_bytes : 0;
   // fp32 sums of the k groups past the first, [group][register][thread] (conflict-free).
   static constexpr int reduce_bytes = row_groups * (KSplit - 1) * 64 * BlockN * 4;
+  // fp32 sums of the cluster's other blocks, [rank - 1][register][thread], read in rank 0.
+  static constexpr int cluster_bytes = (ClusterK - 1) * 64 * BlockN * 4;
   // + 1 KiB: dynamic shared memory is only 16-byte aligned; the swizzled tiles need 1024.
-  static constexpr int shared_bytes = stages * (stage_bytes + scale_bytes) + c_bytes + reduce_bytes + 1024;
+  static constexpr int shared_bytes =
+      stages * (stage_bytes + scale_bytes) + c_bytes + reduce_bytes + cluster_bytes + 1024;
   static_assert(shared_bytes <= 227 * 1024, "the stages fit the 227 KiB a Hopper block can opt into");
   static_assert(a_bytes % 1024 == 0 && b_bytes % 1024 == 0, "every tile stays 1024-byte aligned");
   // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
@@ -179,15 +188,21 @@ struct block_scale_gemm_wgmma {
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
     // whether the binary has wgmma code (see wgmma_code_present).
     __shared__ std::uint64_t full[Shape::stages], empty[Shape::stages];
+    // Cluster k split: rank r's sums are in rank 0 (partials_full[r - 1], one barrier per block
+    // that arrives), rank 0 has read them (partials_empty, in each other block).
+    __shared__ std::uint64_t partials_full[Shape::cluster_k > 1 ? Shape::cluster_k - 1 : 1], partials_empty;
     std::uint8_t* base = reinterpret_cast<std::uint8_t*>(
         (reinterpret_cast<std::uintptr_t>(dynamic_shared) + 1023) & ~std::uintptr_t{1023});
     auto a_tile = [&](int s) { return base + s * Shape::stage_bytes; };
     auto b_tile = [&](int s) { return base + s * Shape::stage_bytes + Shape::a_bytes; };
     std::uint8_t* c_stage = base + Shape::stages * Shape::stage_bytes;
-    std::uint8_t* scale_slots = c_stage + Shape::c_bytes + Shape::reduce_bytes;
+    std::uint8_t* cluster_slots = c_stage + Shape::c_bytes + Shape::reduce_bytes;
+    std::uint8_t* scale_slots = cluster_slots + Shape::cluster_bytes;
 
     copy_scales = copy_scales && Shape::scales_in_stages;
     const int tid = static_cast<int>(threadIdx.x);
+    constexpr int cluster_k = Shape::cluster_k;
+    const int rank = cluster_k > 1 ? sm90::cluster_rank() : 0;
     if (tid == 0) {
       sm90::prefetch_tma_descriptor(tma_a);
       sm90::prefetch_tma_descriptor(tma_b);
@@ -195,21 +210,34 @@ struct block_scale_gemm_wgmma {
         sm90::mbarrier_init(&full[s], 1);
         sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
       }
+      if constexpr (cluster_k > 1) {
+        for (int r = 0; r + 1 < cluster_k; ++r) sm90::mbarrier_init(&partials_full[r], 128);  // its first group
+        sm90::mbarrier_init(&partials_empty, 1);
+      }
       sm90::fence_barrier_init();
     }
-    __syncthreads();
+    if constexpr (cluster_k > 1) {
+      sm90::cluster_sync();  // no block arrives on another's barriers before they are initialised
+    } else {
+      __syncthreads();
+    }
 
     const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
     const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
     const wgmma_tile_walk walk{tiles_m, tiles_m * tiles_n};
     const int kblocks = p.k / scale_block;
+    // This block's 128-k blocks of every tile, and the tiles of its cluster.
+    const int kb_begin = static_cast<int>(static_cast<std::int64_t>(kblocks) * rank / cluster_k);
+    const int kb_end = static_cast<int>(static_cast<std::int64_t>(kblocks) * (rank + 1) / cluster_k);
+    const int first_tile = static_cast<int>(blockIdx.x) / cluster_k;
+    const int tile_stride = static_cast<int>(gridDim.x) / cluster_k;
     const int warpgroup = tid / 128;
 
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
         ring_position<Shape::stages> at{};
-        for (int t = blockIdx.x; t < walk.tiles; t += gridDim.x) {
+        for (int t = first_tile; t < walk.tiles; t += tile_stride) {
           const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
           // The tile's rows of a column of A scales, up to the stride (>= M rounded up to 4): rows
           // past M hold stale values whose rows of C are never stored.
@@ -217,7 +245,7 @@ struct block_scale_gemm_wgmma {
           const std::uint32_t a_scale_copy = 4u * (scale_rows < Shape::block_m ? scale_rows : Shape::block_m);
           const bool b_hi = has_b_hi(p, n0);
           const std::uint32_t b_scale_copy = 16u * (b_hi ? 2 : 1);
-          for (int kb = 0; kb < kblocks; ++kb) {
+          for (int kb = kb_begin; kb < kb_end; ++kb) {
             sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
             sm90::mbarrier_arrive_expect_tx(&full[at.stage],
                                             Shape::stage_bytes + (copy_scales ? a_scale_copy + b_scale_copy : 0));
@@ -235,6 +263,7 @@ struct block_scale_gemm_wgmma {
           }
         }
       }
+      if constexpr (cluster_k > 1) sm90::cluster_sync();  // see the end of the consumers' part
       return;
     }
 
@@ -259,7 +288,9 @@ struct block_scale_gemm_wgmma {
         atom::descriptor_low(sm90::smem_address(a_tile(0)) + row_group * 64 * swizzle_row_bytes);
     const std::uint32_t b_descriptor = atom::descriptor_low(sm90::smem_address(b_tile(0)));
 
-    for (int tile = blockIdx.x; tile < walk.tiles; tile += gridDim.x) {
+    // Cluster k split: this first group's hand-overs of its sums to rank 0 (one "slot" reused per tile).
+    ring_position<1> handoff{};
+    for (int tile = first_tile; tile < walk.tiles; tile += tile_stride) {
       const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
       const consumer_rows rows{m0 + row_group * 64 + atom::c_coord(t, 0).row,
                                static_cast<std::int64_t>(n0 / scale_block) * kblocks, has_b_hi(p, n0)};
@@ -274,14 +305,15 @@ struct block_scale_gemm_wgmma {
 #pragma unroll
         for (int i = 0; i < acc_count; ++i) partial1[i] = 0.0f;
       }
-      // This warpgroup's blocks: k_group, k_group + k_split, ...
-      int mine = kblocks;
+      // This warpgroup's blocks: kb_begin + k_group, + k_split, ... below kb_end.
+      const int local_blocks = kb_end - kb_begin;
+      int mine = local_blocks;
       if constexpr (Shape::k_split > 1) {
-        mine = (kblocks - k_group + Shape::k_split - 1) / Shape::k_split;
+        mine = (local_blocks - k_group + Shape::k_split - 1) / Shape::k_split;
         issue_at = release_at = ring_position<Shape::stages>::of(blocks_before + k_group);
-        blocks_before += kblocks;
+        blocks_before += local_blocks;
       }
-      auto block_of = [&](int j) { return k_group + j * Shape::k_split; };
+      auto block_of = [&](int j) { return kb_begin + k_group + j * Shape::k_split; };
 
       // Issue block j into `part`: wait for its stage, four k steps, commit (no wait).
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc) {
@@ -385,6 +417,11 @@ struct block_scale_gemm_wgmma {
         sm90::named_barrier(barrier, threads);
         if (k_group > 0) continue;
       }
+      if constexpr (cluster_k > 1) {
+        if (!hand_over(acc, sm90::smem_address(cluster_slots), sm90::smem_address(partials_full),
+                       sm90::smem_address(&partials_empty), rank, t, handoff))
+          continue;  // rank 0 writes the tile
+      }
       if constexpr (Shape::staged_store) {
         if (tma_store) {
           store_through_shared(p, acc, c_stage + row_group * (Shape::c_bytes / Shape::row_groups), tma_c,
@@ -395,12 +432,47 @@ struct block_scale_gemm_wgmma {
       epilogue(p, acc, m0 + row_group * 64, n0, t);
     }
     if (t == 0) sm90::bulk_wait<0>();  // the last tile's stores, before the block's exit
+    // No block of a cluster exits before the others are done with its shared memory (rank 0 reads
+    // the others' sums and arrives on their partials_empty): every thread, producers included.
+    if constexpr (cluster_k > 1) sm90::cluster_sync();
 #else
     (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)copy_scales, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif
   }
+
+  // Cluster k split, at the end of a tile, in every block's first consumer group: rank r > 0 stores
+  // its sums into its slot of rank 0's shared memory and arrives on rank 0's partials_full[r - 1]
+  // (release); rank 0 waits for each (acquire) and adds the slots in rank order (the same bits on
+  // every run), then frees them by one arrival on each other block's partials_empty, which those wait
+  // on before their next tile's stores. True in rank 0, which goes on to the epilogue.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static bool hand_over(float (&acc)[acc_count], std::uint32_t slots,
+                                                          std::uint32_t partials_full, std::uint32_t partials_empty,
+                                                          int rank, int t, ring_position<1>& handoff) {
+    const int phase = handoff.phase;
+    handoff.advance();
+    if (rank > 0) {
+      sm90::mbarrier_wait_cluster(partials_empty, phase ^ 1);  // acquires rank 0's reads (its arrival releases them)
+      const std::uint32_t slot = sm90::cluster_address(slots + 4u * ((rank - 1) * acc_count * 128 + t), 0);
+#pragma unroll
+      for (int i = 0; i < acc_count; ++i) sm90::store_cluster_f32(slot + 4u * i * 128, acc[i]);
+      sm90::mbarrier_arrive_cluster(sm90::cluster_address(partials_full + 8u * (rank - 1), 0));
+      return false;
+    }
+    for (int r = 1; r < Shape::cluster_k; ++r) {
+      sm90::mbarrier_wait_cluster(partials_full + 8u * (r - 1), phase);
+#pragma unroll
+      for (int i = 0; i < acc_count; ++i)
+        acc[i] += sm90::load_shared_f32(slots + 4u * (((r - 1) * acc_count + i) * 128 + t));
+    }
+    sm90::named_barrier(cluster_read_barrier, 128);  // every thread's reads, before the slots are freed
+    if (t == 0)
+      for (int r = 1; r < Shape::cluster_k; ++r) sm90::mbarrier_arrive_cluster(sm90::cluster_address(partials_empty, r));
+    return true;
+  }
+  // Named barrier ids: 1 + consumer (epilogue), 8 + row group (k split inside a block), this.
+  static constexpr int cluster_read_barrier = 12;
 
   // The epilogue through shared memory: bf16(acc + bias) written into this warpgroup's swizzled
   // 64 × 64 boxes (conflict-free: the 8 rows a store instruction covers land on 8 different 16-byte
@@ -503,6 +575,9 @@ using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
 // Long k, few tiles: four consumer warpgroups share a 64×32 tile's k blocks (104 registers each).
 using wgmma_shape_64x32_k4 = wgmma_shape<64, 32, 15, 4>;
+// Decode with long k: 64×64 tiles whose k blocks the two blocks of a cluster share, each block's
+// two consumers alternating over its half; the slot for the other block's sums takes a stage's room.
+using wgmma_shape_64x64_c2 = wgmma_shape<64, 64, 11, 2, 2, 2>;
 
 // Whether this program's sm90 code of the kernel was built with wgmma (sm_90a) rather than plain
 // sm_90: only the sm_90a body declares static shared memory (its mbarriers).
@@ -514,6 +589,37 @@ bool wgmma_code_present() {
            attributes.sharedSizeBytes > 0;
   }();
   return present;
+}
+
+// How many clusters of Shape::cluster_k blocks of the kernel can run at once (0: none, or an error):
+// the GPCs of an H100 do not all hold a multiple of four SMs, so this can be less than SMs / 4.
+template <class Shape, class Args>
+int wgmma_resident_clusters() {
+  static const int clusters = [] {
+    auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
+    if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
+      return 0;
+    int sms = 0;
+    if (!platform::multiprocessor_count(sms).ok()) return 0;
+    cudaLaunchConfig_t config{};
+    config.gridDim = dim3(static_cast<unsigned>(sms / Shape::cluster_k * Shape::cluster_k));
+    config.blockDim = dim3(static_cast<unsigned>(Shape::threads));
+    config.dynamicSmemBytes = Shape::shared_bytes;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeClusterDimension;
+    attribute[0].val.clusterDim.x = static_cast<unsigned>(Shape::cluster_k);
+    attribute[0].val.clusterDim.y = 1;
+    attribute[0].val.clusterDim.z = 1;
+    config.attrs = attribute;
+    config.numAttrs = 1;
+    int count = 0;
+    if (cudaOccupancyMaxActiveClusters(&count, kernel, &config) != cudaSuccess) {
+      (void)cudaGetLastError();
+      return 0;
+    }
+    return count;
+  }();
+  return clusters;
 }
 
 template <class Shape, class Args>
@@ -538,9 +644,13 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
   const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
-  const int grid = static_cast<int>(tiles < sms ? tiles : sms);
-  return platform::launch(kernel, {grid, 1}, Shape::threads, Shape::shared_bytes, stream, tma_a, tma_b, tma_c,
-                          tma_store, copy_scales, p);
+  // Blocks (or clusters) that run at once: one per SM, or as many clusters as the GPCs hold.
+  const int resident = Shape::cluster_k > 1 ? wgmma_resident_clusters<Shape, Args>() : sms;
+  if (resident <= 0)
+    return status::error(status_code::runtime_error, "block_scale_gemm: no cluster of the wgmma kernel fits this GPU");
+  const int grid = static_cast<int>(tiles < resident ? tiles : resident) * Shape::cluster_k;
+  return platform::launch(kernel, {grid, 1, Shape::cluster_k}, Shape::threads, Shape::shared_bytes, stream, tma_a,
+                          tma_b, tma_c, tma_store, copy_scales, p);
 }
 
 }  // namespace gemm

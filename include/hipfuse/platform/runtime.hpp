@@ -30,6 +30,9 @@ using stream_t = void*;
 
 struct grid_dims {
   int x = 1, y = 1;
+  // Blocks per thread-block cluster along x (NVIDIA sm90: the blocks of a cluster run at once on one
+  // GPC and reach each other's shared memory); x must be a multiple of it. 1: no clusters.
+  int cluster_x = 1;
 };
 
 // Where and how a launcher launches: the stream, and whether the kernel's launch may overlap the
@@ -154,21 +157,35 @@ inline bool is_device_accessible(const void* p) {
 template <class... KernelArgs, class... Args>
 status launch(void (*kernel)(KernelArgs...), grid_dims grid, int block, std::size_t shared_bytes, launch_stream stream,
               Args&&... args) {
+  if (grid.cluster_x < 1 || grid.x % grid.cluster_x != 0)
+    return status::error(status_code::invalid_shape, "kernel launch: the grid is not whole clusters");
 #if defined(HIPFUSE_PLATFORM_CUDA)
-  if (stream.programmatic_dependent_launch) {
+  if (stream.programmatic_dependent_launch || grid.cluster_x > 1) {
     cudaLaunchConfig_t config{};
     config.gridDim = dim3(static_cast<unsigned>(grid.x), static_cast<unsigned>(grid.y));
     config.blockDim = dim3(static_cast<unsigned>(block));
     config.dynamicSmemBytes = shared_bytes;
     config.stream = stream.stream;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attribute[0].val.programmaticStreamSerializationAllowed = 1;
+    cudaLaunchAttribute attribute[2];
+    unsigned count = 0;
+    if (stream.programmatic_dependent_launch) {
+      attribute[count].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+      attribute[count++].val.programmaticStreamSerializationAllowed = 1;
+    }
+    if (grid.cluster_x > 1) {
+      attribute[count].id = cudaLaunchAttributeClusterDimension;
+      attribute[count].val.clusterDim.x = static_cast<unsigned>(grid.cluster_x);
+      attribute[count].val.clusterDim.y = 1;
+      attribute[count++].val.clusterDim.z = 1;
+    }
     config.attrs = attribute;
-    config.numAttrs = 1;
+    config.numAttrs = count;
     return from_runtime(cudaLaunchKernelEx(&config, kernel, static_cast<KernelArgs>(std::forward<Args>(args))...),
-                        "kernel launch (programmatic dependent)");
+                        grid.cluster_x > 1 ? "kernel launch (clusters)" : "kernel launch (programmatic dependent)");
   }
+#else
+  if (grid.cluster_x > 1)
+    return status::error(status_code::unsupported_arch, "kernel launch: clusters exist on NVIDIA sm90 and later only");
 #endif
 #if defined(HIPFUSE_PLATFORM_HIP) || defined(HIPFUSE_PLATFORM_CUDA)
   const dim3 g(static_cast<unsigned>(grid.x), static_cast<unsigned>(grid.y));
