@@ -212,7 +212,7 @@ struct block_scale_gemm_wgmma {
       }
       if constexpr (cluster_k > 1) {
         for (int r = 0; r + 1 < cluster_k; ++r) sm90::mbarrier_init(&partials_full[r], 128);  // its first group
-        sm90::mbarrier_init(&partials_empty, 1);
+        sm90::mbarrier_init(&partials_empty, 128);  // every thread of rank 0's first group
       }
       sm90::fence_barrier_init();
     }
@@ -445,7 +445,7 @@ struct block_scale_gemm_wgmma {
   // Cluster k split, at the end of a tile, in every block's first consumer group: rank r > 0 stores
   // its sums into its slot of rank 0's shared memory and arrives on rank 0's partials_full[r - 1]
   // (release); rank 0 waits for each (acquire) and adds the slots in rank order (the same bits on
-  // every run), then frees them by one arrival on each other block's partials_empty, which those wait
+  // every run), then frees them by arriving on each other block's partials_empty, which those wait
   // on before their next tile's stores. True in rank 0, which goes on to the epilogue.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static bool hand_over(float (&acc)[acc_count], std::uint32_t slots,
                                                           std::uint32_t partials_full, std::uint32_t partials_empty,
@@ -466,13 +466,12 @@ struct block_scale_gemm_wgmma {
       for (int i = 0; i < acc_count; ++i)
         acc[i] += sm90::load_shared_f32(slots + 4u * (((r - 1) * acc_count + i) * 128 + t));
     }
-    sm90::named_barrier(cluster_read_barrier, 128);  // every thread's reads, before the slots are freed
-    if (t == 0)
-      for (int r = 1; r < Shape::cluster_k; ++r) sm90::mbarrier_arrive_cluster(sm90::cluster_address(partials_empty, r));
+    // Each thread releases its own reads to every other block (not one thread after a barrier: a
+    // release by one thread orders the others' reads only through the barrier's cumulativity, which
+    // compute-sanitizer's racecheck does not follow across blocks).
+    for (int r = 1; r < Shape::cluster_k; ++r) sm90::mbarrier_arrive_cluster(sm90::cluster_address(partials_empty, r));
     return true;
   }
-  // Named barrier ids: 1 + consumer (epilogue), 8 + row group (k split inside a block), this.
-  static constexpr int cluster_read_barrier = 12;
 
   // The epilogue through shared memory: bf16(acc + bias) written into this warpgroup's swizzled
   // 64 × 64 boxes (conflict-free: the 8 rows a store instruction covers land on 8 different 16-byte
