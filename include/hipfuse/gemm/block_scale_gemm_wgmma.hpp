@@ -20,6 +20,7 @@
 // at M = 4096: their latency sat between one block's multiplies and the next.
 // B must be b_standard (K-major [N, K]): the tensor copy writes wgmma's swizzled layout directly.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <type_traits>
 #include "../config.hpp"
@@ -48,8 +49,8 @@ namespace gemm {
 // consumer's multiplies run; 2: block j's multiplies also run while this consumer promotes block j-1
 // from the other one). ClusterK: blocks of a thread-block cluster sharing each tile, each taking a
 // contiguous 1/ClusterK of its 128-k blocks; the others store their sums into rank 0's shared
-// memory, which adds them in rank order and writes the tile (decode shapes whose tiles would leave
-// most SMs idle: 33 tiles of 64×64 for N = 2112 run on 132 SMs in clusters of four).
+// memory, which adds them in rank order and writes the tile (decode with long k, where a tile's
+// chain of k blocks is long and the tiles would leave SMs idle: N = 2112 makes 33 tiles of 64×64).
 template <int BlockM, int BlockN, int Stages, int KSplit = 1, int Partials = 2, int ClusterK = 1>
 struct wgmma_shape {
   static_assert(Partials == 1 || Partials == 2, "one or two partial accumulators");
@@ -590,11 +591,22 @@ bool wgmma_code_present() {
   return present;
 }
 
-// How many clusters of Shape::cluster_k blocks of the kernel can run at once (0: none, or an error):
-// the GPCs of an H100 do not all hold a multiple of four SMs, so this can be less than SMs / 4.
+// How many clusters of Shape::cluster_k blocks of the kernel can run at once on the current device
+// (0: none, or an error): not every GPC of an H100 holds a multiple of four of these blocks, so this
+// can be less than SMs / 4 (30 clusters of four on 132 SMs). Asked once per device.
 template <class Shape, class Args>
 int wgmma_resident_clusters() {
-  static const int clusters = [] {
+  constexpr int cached_devices = 64;
+  static std::atomic<int> cache[cached_devices];  // count + 1; 0 = not asked yet
+  int device = 0;
+  if (cudaGetDevice(&device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  if (device >= 0 && device < cached_devices) {
+    if (const int known = cache[device].load(std::memory_order_relaxed); known > 0) return known - 1;
+  }
+  const int clusters = [] {
     auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
     if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
       return 0;
@@ -618,6 +630,7 @@ int wgmma_resident_clusters() {
     }
     return count;
   }();
+  if (device >= 0 && device < cached_devices) cache[device].store(clusters + 1, std::memory_order_relaxed);
   return clusters;
 }
 
