@@ -82,40 +82,43 @@ struct qk_token_block {
     p.active = tid < q_threads + k_threads;
     p.first = (p.in_q ? tid : tid - q_threads) * vec_n;
     // Field by field (see rmsnorm_rows): no copy of a whole kernel argument.
-    const T* input = (p.in_q ? q.input + token * q.input_stride : k.input + token * k.input_stride) + p.first;
-    const T* weight = (p.in_q ? q.weight : k.weight) + p.first;
+    // Every thread loads: one past both rows reads k's first vector and discards it. A load under
+    // `if (active)` made the weight's registers part of the branch, so each thread waited for its
+    // weight before the reduction; every block reads the same weights at once, and that wait
+    // (behind the other blocks' requests for the same lines) cost the MLA launch 0.2 µs at T = 128
+    // and 3 % at T = 4096-65536 on the H100. Now the weight is first used after the barrier.
+    const int offset = p.active ? p.first : 0;
+    const T* input = (p.in_q ? q.input + token * q.input_stride : k.input + token * k.input_stride) + offset;
+    const T* weight = (p.in_q ? q.weight : k.weight) + offset;
 
     // The row and weight stay packed across the barrier (the fp32 copies would cost registers, and
     // with them blocks per SM: 39 instead of 27 registers was 15 % slower at T = 65536).
-    vec<T, vec_n> xv{}, wv{};
+    const vec<T, vec_n> wv = vec<T, vec_n>::load(weight);  // first: it does not depend on the row
+    const vec<T, vec_n> xv = vec<T, vec_n>::load(input);
+    float x[vec_n];
+    to_floats(xv, x);
     float sum_sq = 0.0f;
-    if (p.active) {
-      wv = vec<T, vec_n>::load(weight);  // first: it does not depend on the row
-      xv = vec<T, vec_n>::load(input);
-      float x[vec_n];
-      to_floats(xv, x);
 HIPFUSE_UNROLL
-      for (int i = 0; i < vec_n; ++i) sum_sq += x[i] * x[i];
-    }
+    for (int i = 0; i < vec_n; ++i) sum_sq += x[i] * x[i];
+    if (!p.active) sum_sq = 0.0f;
     // Each wave sums its own tensor's values; after one barrier every thread adds its tensor's
     // waves. All waves' sums are read (those of the other tensor count as +0, which changes no
     // sum of squares), so the loads issue together instead of one per loop trip.
     sum_sq = group_sum<Policy, wave>(sum_sq);
     if (tid % wave == 0) s.wave_sums[tid / wave] = sum_sq;
     platform::block_barrier();
-    const int first_wave = p.in_q ? 0 : q_threads / wave;
-    const int end_wave = p.in_q ? q_threads / wave : (q_threads + k_threads) / wave;
+    // q's waves for q; for k the waves after them (those past k hold +0: their threads are idle).
+    const int q_waves = q_threads / wave;
     float total = 0.0f;
 HIPFUSE_UNROLL
     for (int i = 0; i < BlockThreads / wave; ++i) {
       const float part = s.wave_sums[i];
-      total += (i >= first_wave && i < end_wave) ? part : 0.0f;
+      total += ((i < q_waves) == p.in_q) ? part : 0.0f;
     }
     if (!p.active) return p;
     const int n = p.in_q ? q.n : k.n;
     const float inv_rms = norm_detail::inverse_sqrt(total / static_cast<float>(n) + (p.in_q ? q.eps : k.eps));
-    float x[vec_n], w[vec_n];
-    to_floats(xv, x);
+    float w[vec_n];
     to_floats(wv, w);
     norm_detail::normalize<WeightOffset>(x, w, inv_rms, p.in_q ? q.weight_offset : k.weight_offset, p.y);
     return p;
