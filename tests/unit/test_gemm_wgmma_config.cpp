@@ -57,20 +57,23 @@ TEST_CASE("wgmma four-way k split for long k and few tiles", "[gemm]") {
 
 TEST_CASE("wgmma k split across a cluster of two for decode with long k", "[gemm]") {
   const int sms = 132, clusters2 = 66;
-  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(1, 4096, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(16, 4096, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
   // 112 tiles of 64x64 take two rounds of the 66 clusters: still faster at M <= 16, not at 32.
+  CHECK(pick_wgmma_config(1, 7168, sms, 16384, clusters2) == wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(16, 7168, sms, 16384, clusters2) == wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(32, 7168, sms, 16384, clusters2) != wgmma_config::t64x64_c2);
-  // At 32 rows only where the tiles fill at most half the clusters: 33 for N = 2112, not 64 for 4096.
+  // N = 2112: 33 tiles fill half the clusters; from 2 to 32 rows, not at one.
+  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2) != wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(4, 2112, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(32, 2112, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(32, 4096, sms, 7168, clusters2) != wgmma_config::t64x64_c2);
   // Not with short k, not from 33 rows (the four-way split inside a block), not without clusters.
   CHECK(pick_wgmma_config(1, 7168, sms, 2048, clusters2) != wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(1, 24576, sms, 1536, clusters2) != wgmma_config::t64x64_c2);
   CHECK(pick_wgmma_config(64, 2112, sms, 7168, clusters2) == wgmma_config::t64x32_k4);
-  CHECK(pick_wgmma_config(1, 2112, sms, 7168) != wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(1, 2112, sms, 0, clusters2) != wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(4, 2112, sms, 7168) != wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(4, 2112, sms, 0, clusters2) != wgmma_config::t64x64_c2);
 }
 
 TEST_CASE("wgmma whole-k tiles for short k", "[gemm]") {

@@ -24,21 +24,22 @@ enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4
 // per warpgroup) keeps to the whole-k tiles: 32768×512 at M = 1 / 16 / 32 / 64 took 10.6 / 10.4 / 10.9 /
 // 11.6 µs in 128×128 tiles against 10.9 / 11.4 / 11.5 / 12.1 in 64×64 split ones (interleaved samples).
 //
-// Decode with long k (k >= 4096, up to 16 rows; up to 32 where the 64×64 tiles would fill at most half
-// the clusters) takes 64×64 tiles whose k blocks the two blocks of a cluster share (clusters2: how many
-// clusters of two run at once; 0 = none, the rule does not apply). Interleaved samples on the H100,
-// three runs, µs, split tile → cluster: 4096×7168 at M = 1 18.8–19.0 → 16.7–17.6, 7168×16384 at
-// M = 1 / 16 50.6–51.1 / 50.3–50.5 → 47.2–48.5 / 46.2–47.3, 2112×7168 at M = 32 13.2–13.3 → 11.8–12.7;
-// a wash at M = 16 on 4096×7168 (16.6–16.7 against 16.6–17.2), slower at M = 32 there (15.4–15.6
-// against 15.6–16.4), with short k (24576×1536, 7168×2048) and from M = 64 on. Clusters of four held 30
-// tiles at once (120 of 132 SMs: not every GPC has a multiple of four), too few for N = 2112's 33.
+// Decode with long k (k >= 4096) takes 64×64 tiles whose k blocks the two blocks of a cluster share
+// (clusters2: how many clusters of two run at once; 0 = none, the rule does not apply): up to 16 rows,
+// or, where the tiles fill at most half the clusters (N = 2112), from 2 to 32 rows. Interleaved samples
+// on the H100, µs, split tile → cluster: 4096×7168 at M = 1 18.8–19.7 → 16.7–18.3, 7168×16384 at
+// M = 1 / 16 50.6–51.1 / 50.3–50.5 → 47.2–48.5 / 46.2–47.3, 2112×7168 at M = 4 / 32 14.3–14.8 /
+// 13.2–13.3 → 13.2–14.5 / 11.8–12.7. Not taken: 2112×7168 at M = 1 (a wash from a cold start, 14.8 →
+// 16.2 right after 3 s of GEMM load), 4096×7168 at M = 32 (15.4–15.6 → 15.6–16.4), short k
+// (24576×1536, 7168×2048: 20–40 % slower) and M >= 64. Clusters of four held 30 tiles at once
+// (120 of 132 SMs: not every GPC has a multiple of four), too few for N = 2112's 33.
 // k = 0: not known; none of these rules applies.
 inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clusters2 = 0) {
   const std::int64_t tiles_64x32 = static_cast<std::int64_t>((m + 63) / 64) * ((n + 31) / 32);
   if (k >= 4096 && m > 32 && m <= 128 && tiles_64x32 <= sms) return wgmma_config::t64x32_k4;
   const std::int64_t tiles_64x64 = static_cast<std::int64_t>((m + 63) / 64) * ((n + 63) / 64);
-  if (k >= 4096 && clusters2 > 0 && (m <= 16 || (m <= 32 && 2 * tiles_64x64 <= clusters2)))
-    return wgmma_config::t64x64_c2;
+  const bool few_tiles = 2 * tiles_64x64 <= clusters2;  // they fill at most half the clusters
+  if (k >= 4096 && clusters2 > 0 && (few_tiles ? m >= 2 && m <= 32 : m <= 16)) return wgmma_config::t64x64_c2;
   struct candidate {
     wgmma_config config;
     int block_m, block_n;
