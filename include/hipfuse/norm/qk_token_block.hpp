@@ -84,15 +84,15 @@ struct qk_token_block {
     // Field by field (see rmsnorm_rows): no copy of a whole kernel argument.
     // Every thread loads: one past both rows reads k's first vector and discards it. A load under
     // `if (active)` made the weight's registers part of the branch, so each thread waited for its
-    // weight before the reduction; every block reads the same weights at once, and that wait
-    // (behind the other blocks' requests for the same lines) cost the MLA launch 0.2 µs at T = 128
-    // and 3 % at T = 4096-65536 on the H100. Now the weight is first used after the barrier.
+    // weight before the reduction, and every block asks for the same weight lines at once. Now the
+    // weight is first used after the barrier (MLA on the H100: T = 4096 13.60 -> 13.39 µs,
+    // T = 65536 183 -> 181 µs).
     const int offset = p.active ? p.first : 0;
     const T* input = (p.in_q ? q.input + token * q.input_stride : k.input + token * k.input_stride) + offset;
     const T* weight = (p.in_q ? q.weight : k.weight) + offset;
 
-    // The row and weight stay packed across the barrier (the fp32 copies would cost registers, and
-    // with them blocks per SM: 39 instead of 27 registers was 15 % slower at T = 65536).
+    // The weight stays packed across the barrier, the row in fp32 (29 registers, 8 blocks of 256
+    // per SM; an earlier form that held both in fp32 took 39 registers and was 15 % slower).
     const vec<T, vec_n> wv = vec<T, vec_n>::load(weight);  // first: it does not depend on the row
     const vec<T, vec_n> xv = vec<T, vec_n>::load(input);
     float x[vec_n];
