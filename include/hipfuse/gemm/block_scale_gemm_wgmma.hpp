@@ -454,7 +454,7 @@ struct block_scale_gemm_wgmma {
     const int phase = handoff.phase;
     handoff.advance();
     if (rank > 0) {
-      sm90::mbarrier_wait_cluster(partials_empty, phase ^ 1);  // acquires rank 0's reads (its arrival releases them)
+      sm90::mbarrier_wait<sm90::barrier_scope::cluster>(partials_empty, phase ^ 1);  // acquires rank 0's reads (its arrival releases them)
       const std::uint32_t slot = sm90::cluster_address(slots + 4u * ((rank - 1) * acc_count * 128 + t), 0);
 #pragma unroll
       for (int i = 0; i < acc_count; ++i) sm90::store_cluster_f32(slot + 4u * i * 128, acc[i]);
@@ -462,7 +462,7 @@ struct block_scale_gemm_wgmma {
       return false;
     }
     for (int r = 1; r < Shape::cluster_k; ++r) {
-      sm90::mbarrier_wait_cluster(partials_full + 8u * (r - 1), phase);
+      sm90::mbarrier_wait<sm90::barrier_scope::cluster>(partials_full + 8u * (r - 1), phase);
 #pragma unroll
       for (int i = 0; i < acc_count; ++i)
         acc[i] += sm90::load_shared_f32(slots + 4u * (((r - 1) * acc_count + i) * 128 + t));

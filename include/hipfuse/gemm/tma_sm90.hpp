@@ -1,7 +1,7 @@
 // NVIDIA Hopper data-movement atoms for the wgmma backend: shared-memory mbarriers and the bulk
 // tensor copy (TMA) of 2-D fp8 tiles with the 128-byte swizzle of swizzle.hpp.
-//   device: mbarrier_init / arrive / arrive_expect_tx / wait, tma_load_2d (completes on an mbarrier),
-//           tma_store_2d with bulk-group waits, named barriers
+//   device: mbarrier_init / arrive / arrive_expect_tx / wait (CTA or cluster scope), tma_load_2d
+//           (completes on an mbarrier), tma_store_2d with bulk-group waits, named barriers
 //   host:   make_tma_2d(...) encodes a CUtensorMap for a row-major 2-D matrix
 // Only meaningful when compiling with nvcc for sm_90(a); elsewhere the header is empty.
 #pragma once
@@ -63,17 +63,28 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_arrive_expect_tx(std::uint64_t*
 #endif
 }
 
+// Who must see what the barrier's arrivals released: this block (the default; the copy engine's bytes
+// and the block's own warps), or every block of the cluster (arrivals from other blocks that wrote
+// into this block's shared memory: the wait then acquires at cluster scope).
+enum class barrier_scope { cta, cluster };
+
+// The spin on mbarrier.try_wait; `qualifiers` goes between ".parity" and ".shared::cta".
+#define HIPFUSE_SM90_TRY_WAIT_LOOP(qualifiers)                                   \
+  "{\n.reg .pred done;\nwait_%=:\n"                                             \
+  "mbarrier.try_wait.parity" qualifiers ".shared::cta.b64 done, [%0], %1;\n" \
+  "@!done bra wait_%=;\n}\n"
+
 // Waits until the phase of parity `phase` has completed. A fresh barrier counts the phase before
 // its first as completed with parity 1, which lets producers wait on "empty" barriers from the
 // start with phase 1.
+template <barrier_scope Scope = barrier_scope::cta>
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void mbarrier_wait(std::uint32_t bar, int phase) {
 #if defined(HIPFUSE_HAS_TMA)
-  asm volatile(
-      "{\n.reg .pred done;\nwait_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait_%=;\n}\n" ::"r"(bar),
-      "r"(phase)
-      : "memory");
+  if constexpr (Scope == barrier_scope::cluster) {
+    asm volatile(HIPFUSE_SM90_TRY_WAIT_LOOP(".acquire.cluster")::"r"(bar), "r"(phase) : "memory");
+  } else {
+    asm volatile(HIPFUSE_SM90_TRY_WAIT_LOOP("")::"r"(bar), "r"(phase) : "memory");
+  }
 #else
   (void)bar, (void)phase;
 #endif
