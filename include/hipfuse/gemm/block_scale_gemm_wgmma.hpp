@@ -616,11 +616,7 @@ int wgmma_resident_clusters() {
     config.gridDim = dim3(static_cast<unsigned>(sms / Shape::cluster_k * Shape::cluster_k));
     config.blockDim = dim3(static_cast<unsigned>(Shape::threads));
     config.dynamicSmemBytes = Shape::shared_bytes;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.x = static_cast<unsigned>(Shape::cluster_k);
-    attribute[0].val.clusterDim.y = 1;
-    attribute[0].val.clusterDim.z = 1;
+    cudaLaunchAttribute attribute[1] = {platform::cluster_attribute(Shape::cluster_k)};
     config.attrs = attribute;
     config.numAttrs = 1;
     int count = 0;

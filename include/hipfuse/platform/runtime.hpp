@@ -152,6 +152,18 @@ inline bool is_device_accessible(const void* p) {
 #endif
 }
 
+#if defined(HIPFUSE_PLATFORM_CUDA)
+// The launch attribute for clusters of `cluster_x` blocks along x (launch, and occupancy queries).
+inline cudaLaunchAttribute cluster_attribute(int cluster_x) {
+  cudaLaunchAttribute a{};
+  a.id = cudaLaunchAttributeClusterDimension;
+  a.val.clusterDim.x = static_cast<unsigned>(cluster_x);
+  a.val.clusterDim.y = 1;
+  a.val.clusterDim.z = 1;
+  return a;
+}
+#endif
+
 // Launch kernel<<<grid, block, shared_bytes, stream>>>(args...) and report launch errors. On the
 // host platform blocks have one thread (the arch trait host::wave_size) and run one after another.
 template <class... KernelArgs, class... Args>
@@ -172,12 +184,7 @@ status launch(void (*kernel)(KernelArgs...), grid_dims grid, int block, std::siz
       attribute[count].id = cudaLaunchAttributeProgrammaticStreamSerialization;
       attribute[count++].val.programmaticStreamSerializationAllowed = 1;
     }
-    if (grid.cluster_x > 1) {
-      attribute[count].id = cudaLaunchAttributeClusterDimension;
-      attribute[count].val.clusterDim.x = static_cast<unsigned>(grid.cluster_x);
-      attribute[count].val.clusterDim.y = 1;
-      attribute[count++].val.clusterDim.z = 1;
-    }
+    if (grid.cluster_x > 1) attribute[count++] = cluster_attribute(grid.cluster_x);
     config.attrs = attribute;
     config.numAttrs = count;
     return from_runtime(cudaLaunchKernelEx(&config, kernel, static_cast<KernelArgs>(std::forward<Args>(args))...),
