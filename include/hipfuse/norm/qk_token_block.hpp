@@ -62,10 +62,13 @@ struct qk_token_block {
   };
 
   // Token `token` of q and k (row sets of one head each whose rows fits(); 16-byte aligned rows,
-  // strides and weights), normalized and stored to q.output and k.output.
+  // strides and weights), normalized and stored to q.output and k.output. release_dependents: the
+  // kernel runs in a chain of programmatic dependent launches (release_dependent_grid is called
+  // once the loads are on their way).
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const row_set<T, T>& q, const row_set<T, T>& k,
-                                                     std::int64_t token, storage& s) const {
-    const piece p = normalize(q, k, token, s);
+                                                     std::int64_t token, storage& s,
+                                                     bool release_dependents = false) const {
+    const piece p = normalize(q, k, token, s, release_dependents);
     if (!p.active) return;
     const row_set<T, T>& rows = p.in_q ? q : k;
     norm_detail::store_floats_packed(rows.output + token * rows.output_stride + p.first, p.y);
@@ -74,7 +77,8 @@ struct qk_token_block {
   // The same up to the store, for callers that store the values their own way (the fused
   // RMSNorm -> FP8 quantizes q's). Every thread of the block calls it (it holds a barrier).
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE piece normalize(const row_set<T, T>& q, const row_set<T, T>& k,
-                                                     std::int64_t token, storage& s) const {
+                                                     std::int64_t token, storage& s,
+                                                     bool release_dependents = false) const {
     const int tid = platform::thread_rank();
     const int q_threads = q.n / vec_n, k_threads = k.n / vec_n;
     piece p;
@@ -95,6 +99,13 @@ struct qk_token_block {
     // per SM; an earlier form that held both in fp32 took 39 registers and was 15 % slower).
     const vec<T, vec_n> wv = vec<T, vec_n>::load(weight);  // first: it does not depend on the row
     const vec<T, vec_n> xv = vec<T, vec_n>::load(input);
+    // The release after the loads are issued (a branch on a kernel argument waits for it, and
+    // everything after it too), 1/n while they are in flight (norm_detail::inverse_rms). Both
+    // together, MLA on the H100 against the kernel that released first and divided after the
+    // barrier: T = 128 2.63 -> 2.55 µs, T = 1024 4.91 -> 4.85; in a PDL chain T = 1 1.44 -> 1.05,
+    // T = 128 1.96 -> 1.86 (interleaved samples of one process against fixed reference kernels).
+    if (release_dependents) release_dependent_grid();
+    const float inv_n = norm_detail::reciprocal_length(p.in_q ? q.n : k.n);
     float x[vec_n];
     to_floats(xv, x);
     float sum_sq = 0.0f;
@@ -116,8 +127,7 @@ HIPFUSE_UNROLL
       total += ((i < q_waves) == p.in_q) ? part : 0.0f;
     }
     if (!p.active) return p;
-    const int n = p.in_q ? q.n : k.n;
-    const float inv_rms = norm_detail::inverse_sqrt(total / static_cast<float>(n) + (p.in_q ? q.eps : k.eps));
+    const float inv_rms = norm_detail::inverse_rms(total, inv_n, p.in_q ? q.eps : k.eps);
     float w[vec_n];
     to_floats(wv, w);
     norm_detail::normalize<WeightOffset>(x, w, inv_rms, p.in_q ? q.weight_offset : k.weight_offset, p.y);
@@ -144,10 +154,9 @@ template <class Policy, class T, int BlockThreads, bool WeightOffset, int Vecs =
 HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(BlockThreads)
     qk_token_kernel(row_set<T, T> q, row_set<T, T> k, bool release_dependents) {
   kernel_body<typename Policy::arch>([&] {
-    if (release_dependents) release_dependent_grid();
     using functor = qk_token_block<Policy, T, BlockThreads, WeightOffset, Vecs>;
     HIPFUSE_SHARED typename functor::storage storage;
-    functor{}(q, k, platform::block_rank_x(), storage);
+    functor{}(q, k, platform::block_rank_x(), storage, release_dependents);
   });
 }
 

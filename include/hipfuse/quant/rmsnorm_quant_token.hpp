@@ -36,8 +36,7 @@ struct rmsnorm_quant_token_rows {
                 "a quantization group must be whole 16-byte vectors within one wave");
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void operator()(const params& p, std::int64_t token, storage& s) const {
-    if (p.release_dependents) release_dependent_grid();
-    const typename norm::piece v = norm{}.normalize(p.quantized, p.plain, token, s);
+    const typename norm::piece v = norm{}.normalize(p.quantized, p.plain, token, s, p.release_dependents);
     if (!v.active) return;
     if (v.in_q) {
       T* out = p.quantized.output ? p.quantized.output + token * p.quantized.output_stride : nullptr;
