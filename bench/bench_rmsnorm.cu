@@ -3,6 +3,7 @@
 //                     written to contiguous [T,1536] and [T,512] (as the torch peer does), and in place;
 //   qk_rmsnorm_qwen3  Qwen3 per-head: q [T,32,128] and k [T,8,128] read from a [T,6144] qkv buffer;
 //   rmsnorm           [T,7168].
+// Beside the MLA norm, "copy floor": a kernel that only copies the same bytes with the same grid.
 // Bytes: every input element read once, every output element written once, plus the weights.
 // One size of each is first checked against a float64 host reference (1 bf16 ulp).
 #include <cstring>
@@ -158,6 +159,22 @@ void checks() {
   }
 }
 
+// The floor under the MLA QK norm: the same bytes moved by the same grid with nothing computed.
+// One block of 256 threads per token, each thread copying one 16-byte vector of q (threads 0..191)
+// or k_nope (192..255) from the [T, 2112] buffer to the contiguous outputs, as the norm does. What
+// a launch that reads and writes these bytes costs at each T, whatever it computes.
+__global__ void __launch_bounds__(256) mla_copy_floor(const bf16* in, bf16* q_out, bf16* k_out) {
+  constexpr int q_vectors = mla_q / 8;
+  static_assert(mla_q % (8 * 32) == 0 && mla_k % (8 * 32) == 0 && q_vectors + mla_k / 8 == 256,
+                "q and k_nope are whole warps of 16-byte vectors, 256 in all");
+  const int tid = static_cast<int>(threadIdx.x);
+  const bool in_q = tid < q_vectors;
+  const int first = (in_q ? tid : tid - q_vectors) * 8;
+  const std::int64_t token = blockIdx.x;
+  const uint4 v = *reinterpret_cast<const uint4*>(in + token * mla_row + (in_q ? 0 : mla_q) + first);
+  *reinterpret_cast<uint4*>((in_q ? q_out + token * mla_q : k_out + token * mla_k) + first) = v;
+}
+
 template <class Make, class Launch>
 void run_op(report& rep, const options& opt, const std::string& op, const std::string& impl, const std::string& label,
             int t, double bytes, Make make, Launch launch) {
@@ -194,6 +211,11 @@ int main(int argc, char** argv) {
     // CUDA graph of an engine's layer with PDL enabled sees); not comparable with the peers' launches.
     run_op(rep, opt, "qk_rmsnorm_mla", "hipfuse PDL", "q1536+k512", t, mla_bytes, make_mla,
            [t](const tensors& s, cudaStream_t st) { return hipfuse::qk_rmsnorm(mla_args(s, t, false), pdl(st)); });
+    run_op(rep, opt, "qk_rmsnorm_mla", "copy floor", "q1536+k512", t, mla_bytes, make_mla,
+           [t](const tensors& s, cudaStream_t st) {
+             mla_copy_floor<<<t, 256, 0, st>>>(s.in.get(), s.q_out.get(), s.k_out.get());
+             return cuda_status(cudaGetLastError(), "mla_copy_floor");
+           });
     run_op(rep, opt, "qk_rmsnorm_qwen3", "hipfuse", "q32x128+k8x128", t, 2.0 * t * (nq + nk) * 2 + 2.0 * qwen_head_dim * 2,
            make_qwen, [t](const tensors& s, cudaStream_t st) { return hipfuse::qk_rmsnorm(qwen_args(s, t), st); });
     run_op(rep, opt, "rmsnorm", "hipfuse", "K=7168", t, 2.0 * t * hidden * 2 + hidden * 2, make_plain,

@@ -18,7 +18,7 @@ from collections import OrderedDict
 SCHEMA = "hipfuse-bench/1"
 # Dense FP8 tensor-core rates from the datasheets (TFLOPS): the ceiling for the GEMM plots.
 FP8_PEAK_TFLOPS = {"H100": 1979.0, "H200": 1979.0, "H800": 1979.0, "H20": 296.0}
-IMPL_ORDER = ["hipfuse", "hipfuse mma.sync", "hipfuse in place", "hipfuse PDL", "hipfuse unfused", "hipfuse col-major-4 scales", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
+IMPL_ORDER = ["hipfuse", "hipfuse mma.sync", "hipfuse in place", "hipfuse PDL", "copy floor", "hipfuse unfused", "hipfuse col-major-4 scales", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
 OP_TITLES = OrderedDict([
     ("copy", "Device-to-device copy (the memory ceiling)"),
     ("qk_rmsnorm_mla", "Fused QK RMSNorm, DeepSeek MLA: q [T,1536] + k [T,512] of a [T,2112] buffer, bf16"),
@@ -100,6 +100,11 @@ def roofline_curve(variant, rows, peak):
     return pts
 
 
+def is_peer(impl):
+    """Another library's implementation; not ours, and not a floor (a plain copy of the same bytes)."""
+    return not impl.startswith("hipfuse") and not impl.startswith("copy floor")
+
+
 def impl_key(impl):
     return (IMPL_ORDER.index(impl) if impl in IMPL_ORDER else len(IMPL_ORDER), impl)
 
@@ -141,7 +146,7 @@ def op_table(op, rows):
         cells = [next(iter(by_impl.values()))["shape"]] + [cell(by_impl[i], gemm) if i in by_impl else "" for i in impls]
         if ours and len(impls) > 1:
             mine = by_impl.get("hipfuse", {}).get("time_us")
-            peers = [r["time_us"] for i, r in by_impl.items() if not i.startswith("hipfuse") and r.get("time_us")]
+            peers = [r["time_us"] for i, r in by_impl.items() if is_peer(i) and r.get("time_us")]
             cells.append(f"{min(peers) / mine:.2f}x" if mine and peers else "")
         lines.append("| " + " | ".join(cells) + " |")
     notes = sorted({f"{r['impl']} {r['shape']}: {r['note']}" for r in rows if r.get("note")})
@@ -213,7 +218,7 @@ def headline(rows, ops):
         ratios, last = [], None
         for key, group_rows in by_key.items():
             ours = [r for r in group_rows if r["impl"] == "hipfuse"]
-            peers = [r for r in group_rows if not r["impl"].startswith("hipfuse")]
+            peers = [r for r in group_rows if is_peer(r["impl"])]
             if ours and peers:
                 best = min(peers, key=lambda r: r["time_us"])
                 ratios.append(best["time_us"] / ours[0]["time_us"])
