@@ -20,6 +20,19 @@ using namespace hipfuse_bench;
 using fp8 = hipfuse::float8_e4m3fn;
 using args_t = hipfuse::gemm::block_scale_gemm_args<fp8, hipfuse::gemm::scale_col_major, float>;
 
+// The GEMM's workspace (args.workspace), zeroed once and shared by every launch of the process, as
+// an engine would give one to its stream (cuBLASLt gets 32 MiB the same way): it lets the launcher
+// pick the decode shapes that split a tile over blocks (N = 2112 at M <= 32 on the H100).
+void* gemm_workspace(std::int64_t& bytes) {
+  static buffer<unsigned char> w = [] {
+    buffer<unsigned char> b(std::size_t{16} << 20);
+    HIPFUSE_BENCH_CHECK(cudaMemset(b.get(), 0, b.bytes()));
+    return b;
+  }();
+  bytes = static_cast<std::int64_t>(w.bytes());
+  return w.get();
+}
+
 struct operands {
   buffer<fp8> a, b;
   buffer<float> sa, sb;
@@ -43,6 +56,7 @@ struct operands {
     args.m = m;
     args.n = n;
     args.k = k;
+    args.workspace = gemm_workspace(args.workspace_bytes);
   }
 };
 

@@ -94,6 +94,16 @@ struct options {
   int lda_pad = 0, ldc_pad = 0, scale_pad = 0;
 };
 
+// One zeroed workspace that every case passes (args.workspace): the decode shapes that split a
+// tile over blocks through it may then be picked, and the cases take turns with it, as the GEMMs
+// of an engine's stream would (its tile counters must be left zero by every launch).
+constexpr std::int64_t test_workspace_bytes = std::int64_t{8} << 20;
+hipfuse_test::device_buffer<std::uint32_t>& test_workspace() {
+  static hipfuse_test::device_buffer<std::uint32_t> w(
+      std::vector<std::uint32_t>(static_cast<std::size_t>(test_workspace_bytes / 4), 0u));
+  return w;
+}
+
 template <class Scale>
 Scale make_scale(std::uint8_t code, float f) {
   if constexpr (std::is_same_v<Scale, ue8m0>) {
@@ -197,6 +207,8 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   args.m = m;
   args.n = n;
   args.k = k;
+  args.workspace = test_workspace().get();
+  args.workspace_bytes = test_workspace_bytes;
   const status s = launch_for_test<Backend>(args);
   INFO(s.message);
   REQUIRE(s.ok());
@@ -400,6 +412,26 @@ TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split across a cluster",
   }
 }
 
+TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split over blocks through a workspace", "[gemm]") {
+  // Four blocks per tile (picked for N = 2112 decode) and two (written for any count): k block
+  // counts that leave a block none or uneven shares, more tiles than the grid holds at once, N
+  // tails, bias, every scale layout. The shared workspace's counters must come back to zero after
+  // each launch, or the next case would not find its last block.
+  using g4 = wgmma_shape_tag<wgmma_shape_64x64_g4>;
+  using g2 = wgmma_shape_tag<wgmma_shape<64, 64, 12, 2, 2, 2, split_handoff::global>>;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, g4>({{80, 128}, {200, 384}, {2112, 1152}},
+                                                                         {1, 7, 64, 100}, {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, g2>({{80, 128}, {200, 640}, {2112, 1152}},
+                                                                         {1, 7, 64, 200}, {});
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, g4>({{48, 512}}, {33}, {true, 0, 0});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, g2>({{96, 640}}, {64}, {});
+  if (hipfuse_test::gpu_sizes()) {
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, g4>({{2112, 7168}, {7168, 2048}},
+                                                                           {1, 16, 32, 64}, {true, 0, 0});
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, g2>({{4096, 7168}}, {1, 16}, {});
+  }
+}
+
 // On sm90 the automatic backend is wgmma (standard B); the mma.sync tiles stay selectable and run
 // preshuffled B, so they keep their own GPU coverage here.
 TEST_CASE("block-scale GEMM, mma.sync backend chosen explicitly", "[gemm]") {
@@ -480,6 +512,12 @@ TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[g
       {"a misaligned", status_code::misaligned, [](args_t& p) { p.a = p.a + 8; }},
       {"c overlaps b_scale", status_code::overlap,
        [](args_t& p) { p.c = reinterpret_cast<bfloat16*>(const_cast<float*>(p.b_scale)); }},
+      {"workspace of 0 bytes", status_code::invalid_value,
+       [](args_t& p) { p.workspace = test_workspace().get(), p.workspace_bytes = 0; }},
+      {"workspace misaligned", status_code::misaligned,
+       [](args_t& p) { p.workspace = test_workspace().get() + 1, p.workspace_bytes = 1024; }},
+      {"c overlaps the workspace", status_code::overlap,
+       [](args_t& p) { p.workspace = p.c, p.workspace_bytes = 1024; }},
   };
   c.poison();
   for (const bad_case& bc : cases) {
@@ -536,5 +574,30 @@ TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[g
   args_t h = good();
   h.c = host_c.data();
   CHECK(block_scale_gemm(h).code == status_code::not_device_memory);
+  std::vector<std::uint32_t> host_workspace(1024);
+  args_t hw = good();
+  hw.workspace = host_workspace.data();
+  hw.workspace_bytes = 4096;
+  CHECK(block_scale_gemm(hw).code == status_code::not_device_memory);
+#endif
+#if defined(HIPFUSE_PLATFORM_CUDA)
+  // A k split through the workspace launched directly: refused without one, or with one too small.
+  {
+    int sms = 0;
+    REQUIRE(platform::multiprocessor_count(sms).ok());
+    args_t w = good();
+    CHECK(launch_block_scale_gemm_wgmma<wgmma_shape_64x64_g4, args_t>(w, {}, sms).code == status_code::null_pointer);
+    w.workspace = test_workspace().get();
+    w.workspace_bytes = 1024;
+    const status small = launch_block_scale_gemm_wgmma<wgmma_shape_64x64_g4, args_t>(w, {}, sms);
+    CHECK(small.code == status_code::invalid_value);
+    CHECK(small.message.find("workspace") != std::string::npos);
+    CHECK(block_scale_gemm_workspace_bytes(m, n) == wgmma_split_workspace_bytes<wgmma_shape_64x64_g4>(m, n));
+    CHECK(block_scale_gemm_workspace_bytes(m, n) > 1024);
+    const auto after = c.download();
+    std::size_t touched = 0;
+    for (const bfloat16& v : after) touched += v.bits != hipfuse_test::device_buffer<bfloat16>::poison_value().bits;
+    CHECK(touched == 0);
+  }
 #endif
 }

@@ -87,3 +87,19 @@ TEST_CASE("wgmma whole-k tiles for short k", "[gemm]") {
   const wgmma_config c = pick_wgmma_config(16, 24576, sms, 1536);
   CHECK((c == wgmma_config::t64x64 || c == wgmma_config::t64x32));
 }
+
+TEST_CASE("wgmma k split over four blocks through a workspace for decode with few tiles", "[gemm]") {
+  const int sms = 132, clusters2 = 66;
+  // N = 2112: 33 tiles of 64x64, four blocks each fill 132 SMs; up to 32 rows, long k, with a workspace.
+  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(16, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(32, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(64, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x32_k4);
+  // Without a workspace, with short k, or with tiles that four blocks each would not fit at once.
+  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2, false) != wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(1, 2112, sms, 1536, clusters2, true) != wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(1, 2112, sms, 0, clusters2, true) != wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(1, 4096, sms, 7168, clusters2, true) == wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(1, 7168, sms, 16384, clusters2, true) == wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(4096, 2112, sms, 7168, clusters2, true) != wgmma_config::t64x64_g4);
+}

@@ -30,6 +30,12 @@ struct block_scale_gemm_args {
   bfloat16* c = nullptr;                          // [M, N], row stride ldc
   std::int64_t ldc = 0;
   int m = 0, n = 0, k = 0;
+  // Optional scratch for the decode shapes that split a tile's k blocks over several blocks (sm90
+  // wgmma backend; block_scale_gemm_workspace_bytes(args) says how much): 16-byte aligned, zeroed
+  // before its first use (each launch leaves it zeroed), not shared by GEMMs running at once.
+  // Without it (or when smaller) those shapes are not picked.
+  void* workspace = nullptr;
+  std::int64_t workspace_bytes = 0;
 };
 
 }  // namespace gemm

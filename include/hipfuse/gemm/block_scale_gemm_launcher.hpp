@@ -85,7 +85,15 @@ status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLay
     return status::error(status_code::misaligned, "block_scale_gemm: b must be 16-byte aligned and b.ld a multiple "
                                                   "of 16 (b.ld=" + str(p.b.ld) + ")");
 
-  // C may not overlap any input.
+  if (p.workspace != nullptr) {
+    if (p.workspace_bytes < 1)
+      return status::error(status_code::invalid_value, "block_scale_gemm: workspace_bytes=" + str(p.workspace_bytes) +
+                                                           " with a workspace");
+    if (reinterpret_cast<std::uintptr_t>(p.workspace) % 16 != 0)
+      return status::error(status_code::misaligned, "block_scale_gemm: workspace must be 16-byte aligned");
+  }
+
+  // C may not overlap any input, nor the workspace.
   const std::int64_t c_bytes = ((p.m - 1) * p.ldc + p.n) * 2;
   const std::int64_t n_blocks = (p.n + scale_block - 1) / scale_block;
   const std::int64_t a_scale_bytes =
@@ -97,7 +105,8 @@ status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLay
       detail::ranges_overlap(p.c, c_bytes, p.a_scale.data, a_scale_bytes) ||
       detail::ranges_overlap(p.c, c_bytes, p.b_scale,
                              n_blocks * kblocks * static_cast<std::int64_t>(sizeof(typename Args::b_scale_type))) ||
-      detail::ranges_overlap(p.c, c_bytes, p.bias, std::int64_t{p.n} * 2))
+      detail::ranges_overlap(p.c, c_bytes, p.bias, std::int64_t{p.n} * 2) ||
+      detail::ranges_overlap(p.c, c_bytes, p.workspace, p.workspace != nullptr ? p.workspace_bytes : 0))
     return status::error(status_code::overlap, "block_scale_gemm: c overlaps an input");
 
   if constexpr (compiled_platform != platform_kind::host) {
@@ -109,8 +118,23 @@ status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLay
                              std::string("block_scale_gemm: ") + names[i] + " is not device memory");
     if (p.bias != nullptr && !platform::is_device_accessible(p.bias))
       return status::error(status_code::not_device_memory, "block_scale_gemm: bias is not device memory");
+    if (p.workspace != nullptr && !platform::is_device_accessible(p.workspace))
+      return status::error(status_code::not_device_memory, "block_scale_gemm: workspace is not device memory");
   }
   return status::success();
+}
+
+// The workspace (args.workspace) that lets the launcher pick every shape for an M × N output: the
+// decode shapes that split a tile's k blocks over several blocks hand their sums over through it
+// (sm90 wgmma backend). 0 where no such shape exists (other platforms) or applies. Zero the memory
+// once; each launch leaves it zeroed. GEMMs that run at the same time need workspaces of their own.
+inline std::int64_t block_scale_gemm_workspace_bytes(std::int64_t m, std::int64_t n) {
+#if defined(HIPFUSE_PLATFORM_CUDA)
+  return wgmma_split_workspace_bytes<wgmma_shape_64x64_g4>(m, n);
+#else
+  (void)m, (void)n;
+  return 0;
+#endif
 }
 
 // Launches the GEMM with Policy (policy<Arch> by default) when that is known at compile time.
@@ -126,7 +150,9 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
       int sms = 0;
       if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
       const int clusters2 = wgmma_resident_clusters<wgmma_shape_64x64_c2, Args>();
-      switch (pick_wgmma_config(args.m, args.n, sms, args.k, clusters2)) {
+      const std::int64_t split_bytes = wgmma_split_workspace_bytes<wgmma_shape_64x64_g4>(args.m, args.n);
+      const bool split_workspace = args.workspace != nullptr && split_bytes > 0 && args.workspace_bytes >= split_bytes;
+      switch (pick_wgmma_config(args.m, args.n, sms, args.k, clusters2, split_workspace)) {
         case wgmma_config::t128x192: return launch_block_scale_gemm_wgmma<wgmma_shape_128x192, Args>(args, stream, sms);
         case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
         case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);
@@ -136,6 +162,8 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
           return launch_block_scale_gemm_wgmma<wgmma_shape_64x32_k4, Args>(args, stream, sms);
         case wgmma_config::t64x64_c2:
           return launch_block_scale_gemm_wgmma<wgmma_shape_64x64_c2, Args>(args, stream, sms);
+        case wgmma_config::t64x64_g4:
+          return launch_block_scale_gemm_wgmma<wgmma_shape_64x64_g4, Args>(args, stream, sms);
       }
     }
     // No sm_90a code in this program: the mma.sync tiles below.

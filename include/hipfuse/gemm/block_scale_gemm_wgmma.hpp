@@ -47,11 +47,24 @@ namespace gemm {
 // SM's weight stream waiting on one chain of multiply latencies). Partials: fp32 partial
 // accumulators per consumer (1: each block's multiplies, then its promotion, while the other
 // consumer's multiplies run; 2: block j's multiplies also run while this consumer promotes block j-1
-// from the other one). ClusterK: blocks of a thread-block cluster sharing each tile, each taking a
-// contiguous 1/ClusterK of its 128-k blocks; the others store their sums into rank 0's shared
+// from the other one). ClusterK: blocks sharing each tile, each taking a contiguous 1/ClusterK of
+// its 128-k blocks. Handoff says how their sums meet. split_handoff::cluster: the blocks form a
+// thread-block cluster; the others store their sums into rank 0's shared
 // memory, which adds them in rank order and writes the tile (decode with long k, where a tile's
 // chain of k blocks is long and the tiles would leave SMs idle: N = 2112 makes 33 tiles of 64×64).
-template <int BlockM, int BlockN, int Stages, int KSplit = 1, int Partials = 2, int ClusterK = 1>
+// split_handoff::global: ordinary blocks (no cluster, so no co-scheduling limit); each stores its
+// fp32 sums into its slot of a workspace in global memory and counts itself on the tile's counter;
+// the block that counts last adds all slots in rank order (the same bits whichever block is last),
+// writes the tile and resets the counter. Decode with few tiles: N = 2112 makes 33 tiles of 64×64,
+// each streaming 64 × K bytes of weights through one SM at ~40 GB/s (the H100); four blocks per
+// tile put 132 SMs on the stream.
+enum class split_handoff { cluster, global };
+// The workspace of a global split starts with this many tile counters (the split serves few tiles).
+inline constexpr std::int64_t wgmma_split_max_tiles = 4096;
+inline constexpr std::int64_t wgmma_split_counter_bytes = wgmma_split_max_tiles * 4;
+
+template <int BlockM, int BlockN, int Stages, int KSplit = 1, int Partials = 2, int ClusterK = 1,
+          split_handoff Handoff = split_handoff::cluster>
 struct wgmma_shape {
   static_assert(Partials == 1 || Partials == 2, "one or two partial accumulators");
   static constexpr int partials = Partials;
@@ -71,6 +84,9 @@ struct wgmma_shape {
   using atom = atom_wgmma_m64k32<BlockN>;
   static constexpr int block_m = BlockM, block_n = BlockN, block_k = scale_block, stages = Stages;
   static constexpr int row_groups = BlockM / 64, k_split = KSplit, cluster_k = ClusterK;
+  // The blocks of a tile meet through a cluster's shared memory, or through a global workspace.
+  static constexpr bool global_split = ClusterK > 1 && Handoff == split_handoff::global;
+  static constexpr bool cluster_split = ClusterK > 1 && !global_split;
   static constexpr int consumers = row_groups * KSplit;
   static constexpr int threads = 128 * (consumers + 1);
   static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
@@ -91,7 +107,9 @@ struct wgmma_shape {
   // fp32 sums of the k groups past the first, [group][register][thread] (conflict-free).
   static constexpr int reduce_bytes = row_groups * (KSplit - 1) * 64 * BlockN * 4;
   // fp32 sums of the cluster's other blocks, [rank - 1][register][thread], read in rank 0.
-  static constexpr int cluster_bytes = (ClusterK - 1) * 64 * BlockN * 4;
+  static constexpr int cluster_bytes = cluster_split ? (ClusterK - 1) * 64 * BlockN * 4 : 0;
+  // Global split: each tile's slots in the workspace, [rank][register][thread] fp32.
+  static constexpr std::int64_t workspace_tile_bytes = global_split ? std::int64_t{ClusterK} * 64 * BlockN * 4 : 0;
   // + 1 KiB: dynamic shared memory is only 16-byte aligned; the swizzled tiles need 1024.
   static constexpr int shared_bytes =
       stages * (stage_bytes + scale_bytes) + c_bytes + reduce_bytes + cluster_bytes + 1024;
@@ -192,6 +210,7 @@ struct block_scale_gemm_wgmma {
     // Cluster k split: rank r's sums are in rank 0 (partials_full[r - 1], one barrier per block
     // that arrives), rank 0 has read them (partials_empty, in each other block).
     __shared__ std::uint64_t partials_full[Shape::cluster_k > 1 ? Shape::cluster_k - 1 : 1], partials_empty;
+    __shared__ int split_last;  // global split: whether this block counted last on the tile (hand_over_global)
     std::uint8_t* base = reinterpret_cast<std::uint8_t*>(
         (reinterpret_cast<std::uintptr_t>(dynamic_shared) + 1023) & ~std::uintptr_t{1023});
     auto a_tile = [&](int s) { return base + s * Shape::stage_bytes; };
@@ -203,7 +222,7 @@ struct block_scale_gemm_wgmma {
     copy_scales = copy_scales && Shape::scales_in_stages;
     const int tid = static_cast<int>(threadIdx.x);
     constexpr int cluster_k = Shape::cluster_k;
-    const int rank = cluster_k > 1 ? sm90::cluster_rank() : 0;
+    const int rank = Shape::cluster_split ? sm90::cluster_rank() : static_cast<int>(blockIdx.x) % cluster_k;
     if (tid == 0) {
       sm90::prefetch_tma_descriptor(tma_a);
       sm90::prefetch_tma_descriptor(tma_b);
@@ -211,13 +230,13 @@ struct block_scale_gemm_wgmma {
         sm90::mbarrier_init(&full[s], 1);
         sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
       }
-      if constexpr (cluster_k > 1) {
+      if constexpr (Shape::cluster_split) {
         for (int r = 0; r + 1 < cluster_k; ++r) sm90::mbarrier_init(&partials_full[r], 128);  // its first group
         sm90::mbarrier_init(&partials_empty, 128);  // every thread of rank 0's first group
       }
       sm90::fence_barrier_init();
     }
-    if constexpr (cluster_k > 1) {
+    if constexpr (Shape::cluster_split) {
       sm90::cluster_sync();  // no block arrives on another's barriers before they are initialised
     } else {
       __syncthreads();
@@ -264,7 +283,7 @@ struct block_scale_gemm_wgmma {
           }
         }
       }
-      if constexpr (cluster_k > 1) sm90::cluster_sync();  // see the end of the consumers' part
+      if constexpr (Shape::cluster_split) sm90::cluster_sync();  // see the end of the consumers' part
       return;
     }
 
@@ -418,10 +437,12 @@ struct block_scale_gemm_wgmma {
         sm90::named_barrier(barrier, threads);
         if (k_group > 0) continue;
       }
-      if constexpr (cluster_k > 1) {
+      if constexpr (Shape::cluster_split) {
         if (!hand_over(acc, sm90::smem_address(cluster_slots), sm90::smem_address(partials_full),
                        sm90::smem_address(&partials_empty), rank, t, handoff))
           continue;  // rank 0 writes the tile
+      } else if constexpr (Shape::global_split) {
+        if (!hand_over_global(acc, p, tile, rank, t, &split_last)) continue;  // the last block writes it
       }
       if constexpr (Shape::staged_store) {
         if (tma_store) {
@@ -435,7 +456,7 @@ struct block_scale_gemm_wgmma {
     if (t == 0) sm90::bulk_wait<0>();  // the last tile's stores, before the block's exit
     // No block of a cluster exits before the others are done with its shared memory (rank 0 reads
     // the others' sums and arrives on their partials_empty): every thread, producers included.
-    if constexpr (cluster_k > 1) sm90::cluster_sync();
+    if constexpr (Shape::cluster_split) sm90::cluster_sync();
 #else
     (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)copy_scales, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
@@ -471,6 +492,40 @@ struct block_scale_gemm_wgmma {
     // release by one thread orders the others' reads only through the barrier's cumulativity, which
     // compute-sanitizer's racecheck does not follow across blocks).
     for (int r = 1; r < Shape::cluster_k; ++r) sm90::mbarrier_arrive_cluster(sm90::cluster_address(partials_empty, r));
+    return true;
+  }
+
+  // Global split, at the end of a tile, in the block's first consumer group (128 threads): store
+  // the sums into this block's slot of the tile, count the block on the tile's counter, and, in the
+  // block that counts last, add every slot in rank order (so the bits do not depend on which block
+  // is last) and reset the counter for the next launch. True in that block, which writes the tile.
+  // Ordering as in CUDA's threadfence reduction: each thread's stores, its fence, a barrier, then one
+  // thread's atomic; the last block reads the slots from L2 (ld.global.cg) after its own fence.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static bool hand_over_global(float (&acc)[acc_count], const Args& p, int tile,
+                                                                 int rank, int t, int* last) {
+    constexpr int split = Shape::cluster_k, barrier = 12;
+    unsigned* counter = static_cast<unsigned*>(p.workspace) + tile;
+    float* slots = reinterpret_cast<float*>(static_cast<std::uint8_t*>(p.workspace) + wgmma_split_counter_bytes) +
+                   static_cast<std::int64_t>(tile) * split * acc_count * 128 + t;
+#pragma unroll
+    for (int i = 0; i < acc_count; ++i) __stcg(slots + (rank * acc_count + i) * 128, acc[i]);
+    __threadfence();
+    sm90::named_barrier(barrier, 128);
+    if (t == 0) {
+      const bool counted_last = atomicAdd(counter, 1u) == split - 1;
+      if (counted_last) {
+        __threadfence();
+        *counter = 0u;  // every block of the tile has counted
+      }
+      *last = counted_last;
+    }
+    sm90::named_barrier(barrier, 128);
+    if (!*last) return false;
+#pragma unroll
+    for (int i = 0; i < acc_count; ++i) acc[i] = __ldcg(slots + i * 128);
+    for (int r = 1; r < split; ++r)
+#pragma unroll
+      for (int i = 0; i < acc_count; ++i) acc[i] += __ldcg(slots + (r * acc_count + i) * 128);
     return true;
   }
 
@@ -579,6 +634,25 @@ using wgmma_shape_64x32_k4 = wgmma_shape<64, 32, 15, 4>;
 // two consumers alternating over its half; the slot for the other block's sums takes a stage's room.
 using wgmma_shape_64x64_c2 = wgmma_shape<64, 64, 11, 2, 2, 2>;
 
+// Decode with long k and few tiles: 64×64 tiles whose k blocks four ordinary blocks share through
+// a global workspace (N = 2112: 33 tiles on 132 SMs).
+using wgmma_shape_64x64_g4 = wgmma_shape<64, 64, 12, 2, 2, 4, split_handoff::global>;
+
+// The workspace a global k split needs for an M × N output: one counter per tile at the start (a
+// fixed area of wgmma_split_max_tiles counters, zero before the first launch and left zero by every
+// launch, so GEMMs of any shape can take turns with one workspace), then the tiles' slots. 0 for
+// other shapes or more tiles than the counters cover.
+template <class Shape>
+constexpr std::int64_t wgmma_split_workspace_bytes(std::int64_t m, std::int64_t n) {
+  if constexpr (!Shape::global_split) {
+    (void)m, (void)n;
+    return 0;
+  } else {
+    const std::int64_t tiles = ((m + Shape::block_m - 1) / Shape::block_m) * ((n + Shape::block_n - 1) / Shape::block_n);
+    return tiles > wgmma_split_max_tiles ? 0 : wgmma_split_counter_bytes + tiles * Shape::workspace_tile_bytes;
+  }
+}
+
 // Whether this program's sm90 code of the kernel was built with wgmma (sm_90a) rather than plain
 // sm_90: only the sm_90a body declares static shared memory (its mbarriers).
 template <class Shape, class Args>
@@ -653,12 +727,29 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
   // Blocks (or clusters) that run at once: one per SM, or as many clusters as the GPCs hold.
-  const int resident = Shape::cluster_k > 1 ? wgmma_resident_clusters<Shape, Args>() : sms;
+  if constexpr (Shape::global_split) {
+    const std::int64_t needed = wgmma_split_workspace_bytes<Shape>(p.m, p.n);
+    if (needed == 0)
+      return status::error(status_code::invalid_shape, "block_scale_gemm: more than " +
+                                                           std::to_string(wgmma_split_max_tiles) +
+                                                           " tiles for a k split through the workspace");
+    if (p.workspace == nullptr)
+      return status::error(status_code::null_pointer, "block_scale_gemm: this k split needs args.workspace");
+    if (p.workspace_bytes < needed)
+      return status::error(status_code::invalid_value, "block_scale_gemm: this k split needs a workspace of " +
+                                                           std::to_string(needed) + " bytes, args.workspace_bytes = " +
+                                                           std::to_string(p.workspace_bytes));
+    if (reinterpret_cast<std::uintptr_t>(p.workspace) % 16 != 0)
+      return status::error(status_code::misaligned, "block_scale_gemm: args.workspace must be 16-byte aligned");
+  }
+  // Tile groups that run at once: one block per SM (Shape::cluster_k blocks per tile), or as many
+  // clusters as the GPCs hold.
+  const int resident = Shape::cluster_split ? wgmma_resident_clusters<Shape, Args>() : sms / Shape::cluster_k;
   if (resident <= 0)
     return status::error(status_code::runtime_error, "block_scale_gemm: no cluster of the wgmma kernel fits this GPU");
   const int grid = static_cast<int>(tiles < resident ? tiles : resident) * Shape::cluster_k;
-  return platform::launch(kernel, {grid, 1, Shape::cluster_k}, Shape::threads, Shape::shared_bytes, stream, tma_a,
-                          tma_b, tma_c, tma_store, copy_scales, p);
+  return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
+                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_store, copy_scales, p);
 }
 
 }  // namespace gemm

@@ -6,7 +6,7 @@
 namespace hipfuse {
 namespace gemm {
 
-enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4, t64x64_c2 };
+enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4, t64x64_c2, t64x64_g4 };
 
 // Estimated time = rounds of tiles over the SMs × the time of one tile relative to 128×128, the
 // relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
@@ -33,11 +33,21 @@ enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4
 // 16.2 right after 3 s of GEMM load), 4096×7168 at M = 32 (15.4–15.6 → 15.6–16.4), short k
 // (24576×1536, 7168×2048: 20–40 % slower) and M >= 64. Clusters of four held 30 tiles at once
 // (120 of 132 SMs: not every GPC has a multiple of four), too few for N = 2112's 33.
+//
+// With a workspace (split_workspace: the caller gave one large enough), decode with long k where four
+// blocks per 64×64 tile still fit the SMs at once (k >= 4096, up to 32 rows, 4 · tiles <= SMs: N = 2112)
+// splits each tile's k blocks over four ordinary blocks that hand their sums over in global memory.
+// Interleaved samples on the H100, 2112×7168, µs, pick before → four blocks: M = 1 14.16 → 12.07,
+// M = 4 13.61 → 11.52, M = 16 12.83 → 11.35, M = 32 12.47 → 11.56; at M = 64 slower (11.89 against
+// the four-warpgroup 64×32 tiles' 11.45), with short k slower (2112×1536: 7.0 against 5.4), and two
+// blocks per tile on 4096×7168 within 3 % of the pick.
 // k = 0: not known; none of these rules applies.
-inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clusters2 = 0) {
+inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clusters2 = 0,
+                                      bool split_workspace = false) {
   const std::int64_t tiles_64x32 = static_cast<std::int64_t>((m + 63) / 64) * ((n + 31) / 32);
   if (k >= 4096 && m > 32 && m <= 128 && tiles_64x32 <= sms) return wgmma_config::t64x32_k4;
   const std::int64_t tiles_64x64 = static_cast<std::int64_t>((m + 63) / 64) * ((n + 63) / 64);
+  if (split_workspace && k >= 4096 && m <= 32 && 4 * tiles_64x64 <= sms) return wgmma_config::t64x64_g4;
   const bool few_tiles = 2 * tiles_64x64 <= clusters2;  // they fill at most half the clusters
   if (k >= 4096 && clusters2 > 0 && (few_tiles ? m >= 2 && m <= 32 : m <= 16)) return wgmma_config::t64x64_c2;
   struct candidate {
