@@ -1,6 +1,7 @@
 // fp8_linear = group_quant into the workspace + block-scale GEMM: the workspace holds exactly what
 // group_quant writes on its own, the output matches float64 over the quantized operands, and bad
 // arguments write nothing (neither the output nor the workspace).
+#include <algorithm>
 #include <cmath>
 #include <hipfuse/gemm/fp8_linear.hpp>
 #include "fp8_reference.hpp"
@@ -65,6 +66,11 @@ TEST_CASE("fp8_linear: quantize + GEMM against float64 and group_quant alone", "
     hipfuse_test::device_buffer<float> x_scale(static_cast<std::size_t>(a.scale_elements()));
     a.x_q = x_q.get();
     a.x_scale = x_scale.get();
+    // The GEMM's workspace, zeroed (on sm90 M = 1 and N = 2112 then split each tile over four blocks).
+    const std::int64_t gemm_ws_bytes = std::max<std::int64_t>(gemm::block_scale_gemm_workspace_bytes(m, n), 16);
+    hipfuse_test::device_buffer<std::uint32_t> gemm_ws(std::vector<std::uint32_t>(static_cast<std::size_t>(gemm_ws_bytes / 4), 0u));
+    a.gemm_workspace = gemm_ws.get();
+    a.gemm_workspace_bytes = gemm_ws_bytes;
     y.poison();
     const status s = fp8_linear(a);
     INFO(s.message);

@@ -39,6 +39,8 @@ struct fp8_linear_args {
   scale_storage* x_scale = nullptr;   // workspace: scale_elements() elements
   float fp8_max = 0.0f;               // 0: the format's largest value
   float eps = 1e-10f;
+  void* gemm_workspace = nullptr;     // optional: the GEMM's workspace (block_scale_gemm_args::workspace)
+  std::int64_t gemm_workspace_bytes = 0;
 
   std::int64_t scale_stride() const { return ALayout::natural_stride(m, k / 128); }
   std::int64_t scale_elements() const { return ALayout::extent(m, k / 128, scale_stride()); }
@@ -70,6 +72,8 @@ struct fp8_linear_args {
     g.m = m;
     g.n = n;
     g.k = k;
+    g.workspace = gemm_workspace;
+    g.workspace_bytes = gemm_workspace_bytes;
     return g;
   }
 };
