@@ -442,7 +442,7 @@ struct block_scale_gemm_wgmma {
                        sm90::smem_address(&partials_empty), rank, t, handoff))
           continue;  // rank 0 writes the tile
       } else if constexpr (Shape::global_split) {
-        if (!hand_over_global(acc, p, tile, rank, t, &split_last)) continue;  // the last block writes it
+        if (!hand_over_global(acc, p, tile, m0, rank, t, &split_last)) continue;  // the last block writes it
       }
       if constexpr (Shape::staged_store) {
         if (tma_store) {
@@ -502,13 +502,18 @@ struct block_scale_gemm_wgmma {
   // Ordering as in CUDA's threadfence reduction: each thread's stores, its fence, a barrier, then one
   // thread's atomic; the last block reads the slots from L2 (ld.global.cg) after its own fence.
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static bool hand_over_global(float (&acc)[acc_count], const Args& p, int tile,
-                                                                 int rank, int t, int* last) {
+                                                                 int m0, int rank, int t, int* last) {
     constexpr int split = Shape::cluster_k, barrier = 12;
     unsigned* counter = static_cast<unsigned*>(p.workspace) + tile;
     float* slots = reinterpret_cast<float*>(static_cast<std::uint8_t*>(p.workspace) + wgmma_split_counter_bytes) +
                    static_cast<std::int64_t>(tile) * split * acc_count * 128 + t;
+    // Only rows below M travel (a thread holds rows r and r + 8 of the tile): at M = 1 a block moves
+    // 512 bytes instead of 16 KiB.
+    const int row = m0 + atom::c_coord(t, 0).row;
+    const bool lo = row < p.m, hi = row + 8 < p.m;
 #pragma unroll
-    for (int i = 0; i < acc_count; ++i) __stcg(slots + (rank * acc_count + i) * 128, acc[i]);
+    for (int i = 0; i < acc_count; ++i)
+      if ((i / 2) % 2 ? hi : lo) __stcg(slots + (rank * acc_count + i) * 128, acc[i]);
     __threadfence();
     sm90::named_barrier(barrier, 128);
     if (t == 0) {
@@ -521,11 +526,14 @@ struct block_scale_gemm_wgmma {
     }
     sm90::named_barrier(barrier, 128);
     if (!*last) return false;
+    if (!lo) return true;  // none of this thread's rows is stored
 #pragma unroll
-    for (int i = 0; i < acc_count; ++i) acc[i] = __ldcg(slots + i * 128);
+    for (int i = 0; i < acc_count; ++i)
+      if ((i / 2) % 2 ? hi : true) acc[i] = __ldcg(slots + i * 128);
     for (int r = 1; r < split; ++r)
 #pragma unroll
-      for (int i = 0; i < acc_count; ++i) acc[i] += __ldcg(slots + (r * acc_count + i) * 128);
+      for (int i = 0; i < acc_count; ++i)
+        if ((i / 2) % 2 ? hi : true) acc[i] += __ldcg(slots + (r * acc_count + i) * 128);
     return true;
   }
 
