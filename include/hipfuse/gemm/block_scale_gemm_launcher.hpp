@@ -107,7 +107,7 @@ status can_implement(const block_scale_gemm_args<Fp8, AScaleLayout, AScale, BLay
                              n_blocks * kblocks * static_cast<std::int64_t>(sizeof(typename Args::b_scale_type))) ||
       detail::ranges_overlap(p.c, c_bytes, p.bias, std::int64_t{p.n} * 2) ||
       detail::ranges_overlap(p.c, c_bytes, p.workspace, p.workspace != nullptr ? p.workspace_bytes : 0))
-    return status::error(status_code::overlap, "block_scale_gemm: c overlaps an input");
+    return status::error(status_code::overlap, "block_scale_gemm: c overlaps an input or the workspace");
 
   if constexpr (compiled_platform != platform_kind::host) {
     const void* pointers[] = {p.a, p.a_scale.data, p.b.ptr, p.b_scale, p.c};

@@ -734,7 +734,6 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
   const std::int64_t tiles = static_cast<std::int64_t>((p.m + Shape::block_m - 1) / Shape::block_m) *
                              ((p.n + Shape::block_n - 1) / Shape::block_n);
-  // Blocks (or clusters) that run at once: one per SM, or as many clusters as the GPCs hold.
   if constexpr (Shape::global_split) {
     const std::int64_t needed = wgmma_split_workspace_bytes<Shape>(p.m, p.n);
     if (needed == 0)
