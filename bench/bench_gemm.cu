@@ -122,7 +122,8 @@ int main(int argc, char** argv) {
   const options opt = parse_options(argc, argv);
   report rep(opt, "gemm");
   rep.note("A scales column-major (ld = M), B standard [N, K] K-major, fp32 scales, bf16 out; \"hipfuse\" is the "
-           "automatic backend (wgmma + TMA on sm90), \"hipfuse mma.sync\" the generic tiles chosen explicitly");
+           "automatic backend (wgmma + TMA on sm90) with a 16 MiB workspace (args.workspace), \"hipfuse mma.sync\" the "
+           "generic tiles chosen explicitly");
   // A small-M tile and a large one, with N = 2112 (a partial 128-wide N tile).
   check(16, 2112, 7168);
   check(128, 2112, 7168);
