@@ -389,6 +389,18 @@ TEST_CASE("block-scale GEMM, 64x32 wgmma tiles with a four-way k split", "[gemm]
                                                                              {});
 }
 
+// The small cases of a k split across four and two blocks: k block counts that leave a block none
+// or uneven shares, more tiles than the grid holds at once, N tails, bias, every scale layout.
+template <class Four, class Two>
+void run_block_split_cases() {
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, Four>({{80, 128}, {200, 384}, {2112, 1152}},
+                                                                           {1, 7, 64, 100}, {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, Two>({{80, 128}, {200, 640}, {2112, 1152}},
+                                                                          {1, 7, 64, 200}, {});
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, Four>({{48, 512}}, {33}, {true, 0, 0});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, Two>({{96, 640}}, {64}, {});
+}
+
 // The 64×64 tiles whose k blocks a cluster of two (four) blocks shares, launched directly: k block
 // counts that leave a block with none (K = 128, 384 over four) or uneven shares (640, 1152), more
 // tiles than clusters (rank 0's slots reused: N = 2112 at M = 100 / 200 makes 66 / 132 tiles of 64×64
@@ -398,12 +410,7 @@ TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split across a cluster",
   // hand-over is written for any count.
   using c4 = wgmma_shape_tag<wgmma_shape<64, 64, 9, 2, 2, 4>>;
   using c2 = wgmma_shape_tag<wgmma_shape_64x64_c2>;
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float, c4>({{80, 128}, {200, 384}, {2112, 1152}},
-                                                                         {1, 7, 64, 100}, {});
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float, c2>({{80, 128}, {200, 640}, {2112, 1152}},
-                                                                         {1, 7, 64, 200}, {});
-  run_shapes<default_fp8, scale_row_major, float, b_standard, float, c4>({{48, 512}}, {33}, {true, 0, 0});
-  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, c2>({{96, 640}}, {64}, {});
+  run_block_split_cases<c4, c2>();
   if (hipfuse_test::gpu_sizes()) {
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, c4>({{2112, 7168}, {4096, 7168}},
                                                                            {1, 16, 64, 128}, {});
@@ -419,12 +426,7 @@ TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split over blocks throug
   // each launch, or the next case would not find its last block.
   using g4 = wgmma_shape_tag<wgmma_shape_64x64_g4>;
   using g2 = wgmma_shape_tag<wgmma_shape<64, 64, 12, 2, 2, 2, split_handoff::global>>;
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float, g4>({{80, 128}, {200, 384}, {2112, 1152}},
-                                                                         {1, 7, 64, 100}, {});
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float, g2>({{80, 128}, {200, 640}, {2112, 1152}},
-                                                                         {1, 7, 64, 200}, {});
-  run_shapes<default_fp8, scale_row_major, float, b_standard, float, g4>({{48, 512}}, {33}, {true, 0, 0});
-  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, g2>({{96, 640}}, {64}, {});
+  run_block_split_cases<g4, g2>();
   if (hipfuse_test::gpu_sizes()) {
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, g4>({{2112, 7168}, {7168, 2048}},
                                                                            {1, 16, 32, 64}, {true, 0, 0});
