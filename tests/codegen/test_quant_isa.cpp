@@ -107,7 +107,7 @@ TEST_CASE("fused RMSNorm -> FP8 token blocks (MLA q quantized, k normalized): on
     INFO(arch);
     for (const int vecs : {1, 2}) {
       INFO(vecs << " vectors per thread");
-      const auto ks = kernels(arch, {"rmsnorm_quant_kernel", "rmsnorm_quant_token_rows", "Li128ELi" + std::to_string(vecs) + "EEEEEvNT_"});
+      const auto ks = kernels(arch, {"rmsnorm_quant_kernel", "rmsnorm_quant_token_rows", "Li128ELi" + std::to_string(vecs) + "ELb0EEEEEvNT_"});
       REQUIRE(ks.size() == 1);
       const isa::kernel& k = ks.front();
       print(k);

@@ -163,7 +163,6 @@ struct rmsnorm_quant_params {
   float fp8_max;
   float quant_eps;
   row_set<T, T> plain;      // rows = 0 when there is none
-  bool release_dependents;  // in a chain of programmatic dependent launches (token kernels only)
 
   // Where row r's codes and scales go. The view starts at the row's first scale (every layout's
   // offset is linear in the row), so the per-group stores need no row arithmetic.

@@ -258,7 +258,6 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
     p.plain.rows = a.second.rows;
     p.plain.n = static_cast<int>(a.second.cols);
     p.plain.eps = a.second.eps;
-    p.release_dependents = stream.programmatic_dependent_launch;
     const auto launch_functor = [&](auto functor_tag, std::int64_t blocks) -> status {
       using F = typename decltype(functor_tag)::type;
       if (blocks > std::numeric_limits<int>::max())
@@ -273,6 +272,9 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
       const auto token = [&](auto block_tag, auto vecs_tag) {
         using F = rmsnorm_quant_token_rows<P, T, decltype(block_tag)::value, Layout, Scale, GroupSize,
                                            decltype(vecs_tag)::value>;
+        using chained = rmsnorm_quant_token_rows<P, T, decltype(block_tag)::value, Layout, Scale, GroupSize,
+                                                 decltype(vecs_tag)::value, true>;
+        if (stream.programmatic_dependent_launch) return launch_functor(quant_detail::type_tag<chained>{}, a.rows);
         return launch_functor(quant_detail::type_tag<F>{}, a.rows);
       };
       using one = std::integral_constant<int, 1>;
