@@ -31,5 +31,17 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int grid_size_y() { return static_cast<int>(g
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void block_barrier() { __syncthreads(); }
 #endif
 
+// Keeps the memory operations above this point ahead of everything after it in the compiled
+// code. On CUDA a block-scope fence: ptxas (CUDA 13) otherwise issued loads whose values are needed
+// only later (a row's weight, used after the block's reduction) after the reduction's shuffles,
+// and their latency then followed the barrier; the fence waits for the loads above it, so place it
+// where their values are needed next anyway. Elsewhere nothing: the AMD and host compilers issue
+// such loads early.
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void loads_issued_here() {
+#if defined(HIPFUSE_DEVICE_PASS) && defined(HIPFUSE_PLATFORM_CUDA)
+  __threadfence_block();
+#endif
+}
+
 }  // namespace platform
 }  // namespace hipfuse
