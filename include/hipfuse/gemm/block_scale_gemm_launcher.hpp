@@ -150,7 +150,7 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
       int sms = 0;
       if (status s = platform::multiprocessor_count(sms); !s.ok()) return s;
       const int clusters2 = wgmma_resident_clusters<wgmma_shape_64x64_c2, Args>();
-      const std::int64_t split_bytes = wgmma_split_workspace_bytes<wgmma_shape_64x64_g4>(args.m, args.n);
+      const std::int64_t split_bytes = block_scale_gemm_workspace_bytes(args.m, args.n);
       const bool split_workspace = args.workspace != nullptr && split_bytes > 0 && args.workspace_bytes >= split_bytes;
       switch (pick_wgmma_config(args.m, args.n, sms, args.k, clusters2, split_workspace)) {
         case wgmma_config::t128x192: return launch_block_scale_gemm_wgmma<wgmma_shape_128x192, Args>(args, stream, sms);

@@ -399,7 +399,7 @@ struct block_scale_gemm_wgmma {
         // The next block's stage is waited for while this block's multiplies run, so that the
         // promotion is followed at once by the next issue (the order cuBLASLt's loop has; 4-7 %
         // at M = 4096 on the H100). The two-partial tiles keep waiting right before each issue:
-        // there the early wait delayed the promotion and the stage's release, up to 10 % slower.
+        // there the early wait delayed the promotion and the stage's release, up to 25 % slower.
         block_scales sc{};
         if (mine > 0) wait_stage();
         for (int j = 0; j < mine; ++j) {
