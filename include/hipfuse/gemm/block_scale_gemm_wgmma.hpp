@@ -300,14 +300,19 @@ struct block_scale_gemm_wgmma {
     // Ring positions of the next block to issue and to release. With a k split each warpgroup
     // takes every k_split-th block; its positions restart per tile from the blocks counted so far.
     ring_position<Shape::stages> issue_at{}, release_at{};
-    // This thread's A scale (row + 0; row + 8 is 32 bytes on) in the scale slot of stage 0: 32-bit
-    // shared addresses, as in the epilogue.
-    const std::uint32_t scale_address =
-        sm90::smem_address(scale_slots) + 4 * (row_group * 64 + atom::c_coord(t, 0).row);
+    // The barriers' and the scale slots' shared-memory addresses, broadcast from lane 0 like the
+    // warpgroup index: a shuffle's result is kept in a uniform register, while ptxas rebuilt the
+    // addresses themselves from the block's shared window (S2R SR_CgaCtaId and three more
+    // instructions) at every barrier wait and stage release of the loop. 2-5 % at M = 4096 on the
+    // H100, the same bits.
+    const std::uint32_t full_address = __shfl_sync(0xFFFFFFFFu, sm90::smem_address(full), 0);
+    const std::uint32_t empty_address = __shfl_sync(0xFFFFFFFFu, sm90::smem_address(empty), 0);
+    const std::uint32_t scale_base = __shfl_sync(0xFFFFFFFFu, sm90::smem_address(scale_slots), 0);
+    // This thread's A scale (row + 0; row + 8 is 32 bytes on) in the scale slot of stage 0.
+    const std::uint32_t scale_address = scale_base + 4 * (row_group * 64 + atom::c_coord(t, 0).row);
     int blocks_before = 0;
-    // The barriers' shared-memory addresses and the descriptors of this row group's A rows and of B
-    // in stage 0; later stages and k steps add constant offsets (see atom::descriptor_step).
-    const std::uint32_t full_address = sm90::smem_address(full), empty_address = sm90::smem_address(empty);
+    // The descriptors of this row group's A rows and of B in stage 0; later stages and k steps add
+    // constant offsets (see atom::descriptor_step).
     const std::uint32_t a_descriptor =
         atom::descriptor_low(sm90::smem_address(a_tile(0)) + row_group * 64 * swizzle_row_bytes);
     const std::uint32_t b_descriptor = atom::descriptor_low(sm90::smem_address(b_tile(0)));
@@ -340,6 +345,9 @@ struct block_scale_gemm_wgmma {
       auto block_of = [&](int j) { return kb_begin + k_group + j * Shape::k_split; };
 
       // Wait until the stage of the next block to issue has landed.
+      // One partial: each block is promoted right after it was issued, so the stage to release is
+      // the one issued last (kept here instead of a second ring position to advance).
+      std::uint32_t issued_empty = 0;
       auto wait_stage = [&] { sm90::mbarrier_wait(full_address + 8 * issue_at.stage, issue_at.phase); };
       // Issue block j into `part`: wait for its stage (unless the caller has), four k steps, commit
       // (no wait).
@@ -357,20 +365,24 @@ struct block_scale_gemm_wgmma {
         wgmma_fence_registers(part);
         if (copy_scales) {  // read while the multiplies run; the stage is released only after the promotion
           const std::uint32_t slot = scale_address + issue_at.stage * Shape::scale_bytes;
-          const std::uint32_t b_slot =
-              sm90::smem_address(scale_slots) + issue_at.stage * Shape::scale_bytes + Shape::a_scale_bytes;
+          const std::uint32_t b_slot = scale_base + issue_at.stage * Shape::scale_bytes + Shape::a_scale_bytes;
           sc = {sm90::load_shared_f32(slot), sm90::load_shared_f32(slot + 32),
                 sm90::load_shared_f32(b_slot + 4 * (block_of(j) % 4)),
                 Shape::b_scale_blocks > 1 && rows.b_hi ? sm90::load_shared_f32(b_slot + 16 + 4 * (block_of(j) % 4))
                                                        : 0.0f};
         }
+        issued_empty = empty_address + 8 * issue_at.stage;
         issue_at.template advance<Shape::k_split>();
       };
       // Promote the oldest issued block: free its stage, acc += part · sa[row] · sb.
       auto promote = [&](float(&part)[acc_count], const block_scales& sc) {
         wgmma_fence_registers(part);
-        if (lane == 0) sm90::mbarrier_arrive(empty_address + 8 * release_at.stage);
-        release_at.template advance<Shape::k_split>();
+        std::uint32_t empty_bar = issued_empty;
+        if constexpr (Shape::partials == 2) {
+          empty_bar = empty_address + 8 * release_at.stage;
+          release_at.template advance<Shape::k_split>();
+        }
+        if (lane == 0) sm90::mbarrier_arrive(empty_bar);
         const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
         if constexpr (Shape::b_scale_blocks == 1) {
 #pragma unroll
