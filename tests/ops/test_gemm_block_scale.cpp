@@ -169,8 +169,11 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   std::uniform_real_distribution<float> f(0.002f, 0.02f);
   for (auto& x : sa)
     x = make_scale<AScale>(static_cast<std::uint8_t>(code(hipfuse_test::rng())), f(hipfuse_test::rng()));
-  const std::size_t words = packed ? static_cast<std::size_t>((kb + 3) / 4 * sa_ld)
-                                   : static_cast<std::size_t>(row_major ? m * sa_ld : kb * sa_ld);
+  // Storage up to the last element the layout holds and no further (the last row, or column, ends at
+  // its last scale, not at the stride), so that a read past it is out of bounds for memcheck.
+  const std::size_t words = packed      ? static_cast<std::size_t>(((kb + 3) / 4 - 1) * sa_ld + m)
+                            : row_major ? static_cast<std::size_t>((m - 1) * sa_ld + kb)
+                                        : static_cast<std::size_t>((kb - 1) * sa_ld + m);
   std::vector<storage> sa_storage(words);
   std::memset(static_cast<void*>(sa_storage.data()), 0x7F, words * sizeof(storage));
   for (int i = 0; i < m; ++i)

@@ -12,9 +12,10 @@
 // fills the stages of the next tile while consumers write this tile's epilogue.
 //
 // Scales: fp32 A scales in a column-major layout (row stride a multiple of 4) and fp32 B scales
-// (K/128 a multiple of 4) ride in the stages: the producer adds a bulk copy of the block's A
-// scales of the tile's rows (contiguous in these layouts) and one of the 16 bytes holding its B
-// scale, completing on the same "full" barrier, and consumers read them from shared memory. Otherwise (any scale layout, fp32 or ue8m0, through the
+// (K/128 a multiple of 4) ride in the stages: the producer adds a tensor copy of the block's A
+// scales of the tile's rows (contiguous in these layouts; rows past M are not read) and a bulk
+// copy of the 16 bytes holding its B scale, completing on the same "full" barrier, and consumers
+// read them from shared memory. Otherwise (any scale layout, fp32 or ue8m0, through the
 // scale_view accessors) each consumer thread reads its two rows' A scales and the B scale from
 // global memory, issued before the wait on the stage. Global loads in the consumers cost 10-20 %
 // at M = 4096: their latency sat between one block's multiplies and the next.
@@ -91,13 +92,14 @@ struct wgmma_shape {
   static constexpr int threads = 128 * (consumers + 1);
   static constexpr int a_bytes = BlockM * block_k, b_bytes = BlockN * block_k;
   static constexpr int stage_bytes = a_bytes + b_bytes;
-  // Per stage, after all tiles, when the scales come by bulk copy: the block's BlockM A scales and
+  // Per stage, after all tiles, when the scales come by copy: the block's BlockM A scales and
   // the 16 bytes (4 k blocks) holding its B scale. Only whole-k tiles take them: measured on the
   // H100, the two extra copies per stage slowed the k-split decode tiles (2112×7168 at M = 128:
   // 16.2 -> 20.3 µs), whose consumers' scale loads hide behind the weight stream anyway.
   static constexpr bool scales_in_stages = KSplit == 1;
+  // Slots of 128 bytes (the A scales come by tensor copy, whose destination is 128-byte aligned).
   static constexpr int a_scale_bytes = scales_in_stages ? BlockM * 4 : 0;
-  static constexpr int scale_bytes = scales_in_stages ? a_scale_bytes + 16 * b_scale_blocks : 0;
+  static constexpr int scale_bytes = scales_in_stages ? (a_scale_bytes + 16 * b_scale_blocks + 127) / 128 * 128 : 0;
   // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
   // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
   static constexpr bool staged_store = BlockN >= 64;
@@ -126,7 +128,7 @@ struct wgmma_shape {
                 "the warpgroups' registers fit the block's allocation");
 };
 
-// Whether the scales of these arguments can come by bulk copy: fp32 A scales stored column by
+// Whether the scales of these arguments can come by copy: fp32 A scales stored column by
 // column (a k block's scales of consecutive rows are contiguous) and fp32 B scales; the strides
 // are checked at launch.
 template <class Args>
@@ -200,8 +202,8 @@ struct block_scale_gemm_wgmma {
   }
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
-                                                    const CUtensorMap* tma_c, bool tma_store, bool copy_scales,
-                                                    const Args& p) {
+                                                    const CUtensorMap* tma_c, const CUtensorMap* tma_sa, bool tma_store,
+                                                    bool copy_scales, const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -226,6 +228,7 @@ struct block_scale_gemm_wgmma {
     if (tid == 0) {
       sm90::prefetch_tma_descriptor(tma_a);
       sm90::prefetch_tma_descriptor(tma_b);
+      if (copy_scales) sm90::prefetch_tma_descriptor(tma_sa);
       for (int s = 0; s < Shape::stages; ++s) {
         sm90::mbarrier_init(&full[s], 1);
         sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
@@ -263,22 +266,21 @@ struct block_scale_gemm_wgmma {
         ring_position<Shape::stages> at{};
         for (int t = first_tile; t < walk.tiles; t += tile_stride) {
           const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
-          // The tile's rows of a column of A scales, up to the stride (>= M rounded up to 4): rows
-          // past M hold stale values whose rows of C are never stored.
-          const int scale_rows = static_cast<int>(p.a_scale.stride) - m0;
-          const std::uint32_t a_scale_copy = 4u * (scale_rows < Shape::block_m ? scale_rows : Shape::block_m);
           const bool b_hi = has_b_hi(p, n0);
           const std::uint32_t b_scale_copy = 16u * (b_hi ? 2 : 1);
           for (int kb = kb_begin; kb < kb_end; ++kb) {
             sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
             sm90::mbarrier_arrive_expect_tx(&full[at.stage],
-                                            Shape::stage_bytes + (copy_scales ? a_scale_copy + b_scale_copy : 0));
+                                            Shape::stage_bytes + (copy_scales ? Shape::a_scale_bytes + b_scale_copy : 0));
             sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
             sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
             if (copy_scales) {
               // sa[kb][m0 .. m0 + rows) and sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts.
               std::uint8_t* slot = scale_slots + at.stage * Shape::scale_bytes;
-              sm90::bulk_load(&full[at.stage], slot, p.a_scale.data + kb * p.a_scale.stride + m0, a_scale_copy);
+              // A tensor copy of the column's rows m0 .. m0 + BlockM: rows past M are filled with zeros,
+              // never read (a bulk copy up to the stride read past the end of a buffer sized to the
+              // layout's extent, whose last column ends at row M).
+              sm90::tma_load_2d(tma_sa, &full[at.stage], slot, m0, kb);
               const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
               sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes, b_scales, 16);
               if (b_hi) sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes + 16, b_scales + kblocks, 16);
@@ -483,7 +485,7 @@ struct block_scale_gemm_wgmma {
     // the others' sums and arrives on their partials_empty): every thread, producers included.
     if constexpr (Shape::cluster_split) sm90::cluster_sync();
 #else
-    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_store, (void)copy_scales, (void)p;
+    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_sa, (void)tma_store, (void)copy_scales, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif
@@ -639,10 +641,11 @@ struct block_scale_gemm_wgmma {
 template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
-                                  const __grid_constant__ CUtensorMap tma_c, bool tma_store, bool copy_scales,
+                                  const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
+                                  bool tma_store, bool copy_scales,
                                   const Args args) {
   kernel_body<arch::sm90>(
-      [&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, tma_store, copy_scales, args); });
+      [&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, args); });
 }
 
 // The configurations, picked per problem by pick_wgmma_config (wgmma_config.hpp). Large: two consumer
@@ -739,7 +742,7 @@ int wgmma_resident_clusters() {
 
 template <class Shape, class Args>
 status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stream, int sms) {
-  CUtensorMap tma_a{}, tma_b{}, tma_c{};
+  CUtensorMap tma_a{}, tma_b{}, tma_c{}, tma_sa{};
   if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
   if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
     return s;
@@ -748,12 +751,19 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   if (tma_store) {
     if (status s = sm90::make_tma_2d(tma_c, p.c, 2, p.m, p.n, p.ldc, 64, Shape::c_box_cols); !s.ok()) return s;
   }
-  // Scales by bulk copy where the layouts allow (see the top of this file): 16-byte aligned
-  // columns of A scales and rows of B scales.
+  // Scales by copy where the layouts allow (see the top of this file): 16-byte aligned columns of
+  // A scales and rows of B scales.
   bool copy_scales = false;
   if constexpr (wgmma_scales_by_copy<Args> && Shape::scales_in_stages)
     copy_scales = p.a_scale.stride % 4 == 0 && reinterpret_cast<std::uintptr_t>(p.a_scale.data) % 16 == 0 &&
                   (p.k / scale_block) % 4 == 0 && reinterpret_cast<std::uintptr_t>(p.b_scale) % 16 == 0;
+  // The A scales as a [K/128, M] fp32 matrix (row stride = the layout's), copied BlockM at a time.
+  if (copy_scales) {
+    if (status s = sm90::make_tma_2d(tma_sa, p.a_scale.data, 4, p.k / scale_block, p.m, p.a_scale.stride, 1,
+                                     Shape::block_m, false);
+        !s.ok())
+      return s;
+  }
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
     return status::error(status_code::runtime_error, "block_scale_gemm: the wgmma kernel's shared memory was refused");
@@ -781,7 +791,7 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
     return status::error(status_code::runtime_error, "block_scale_gemm: no cluster of the wgmma kernel fits this GPU");
   const int grid = static_cast<int>(tiles < resident ? tiles : resident) * Shape::cluster_k;
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
-                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_store, copy_scales, p);
+                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales, p);
 }
 
 }  // namespace gemm

@@ -239,20 +239,25 @@ inline status tensor_map_encoder(tensor_map_encode_fn& fn) {
   return status::success();
 }
 
-// A row-major [rows, cols] matrix of `element_bytes`-byte elements (1: fp8 as bytes, 2: bf16) with
-// row stride ld elements (ld · element_bytes a multiple of 16), read or written in boxes of
-// box_rows × box_cols (box_cols · element_bytes <= 128 for the 128-byte swizzle).
+// A row-major [rows, cols] matrix of `element_bytes`-byte elements (1: fp8 as bytes, 2: bf16, 4: fp32)
+// with row stride ld elements (ld · element_bytes a multiple of 16), read or written in boxes of
+// box_rows × box_cols: with the 128-byte swizzle (box_cols · element_bytes <= 128, a 1024-byte
+// aligned destination) or, swizzle_128b false, as plain rows (a 128-byte aligned destination).
+// Elements outside [rows, cols] are neither read nor written: a load fills them with zeros.
 inline status make_tma_2d(CUtensorMap& map, const void* base, int element_bytes, std::int64_t rows, std::int64_t cols,
-                          std::int64_t ld, int box_rows, int box_cols) {
+                          std::int64_t ld, int box_rows, int box_cols, bool swizzle_128b = true) {
   tensor_map_encode_fn encode = nullptr;
   if (status s = tensor_map_encoder(encode); !s.ok()) return s;
   const cuuint64_t dims[2] = {static_cast<cuuint64_t>(cols), static_cast<cuuint64_t>(rows)};
   const cuuint64_t strides[1] = {static_cast<cuuint64_t>(ld * element_bytes)};
   const cuuint32_t box[2] = {static_cast<cuuint32_t>(box_cols), static_cast<cuuint32_t>(box_rows)};
   const cuuint32_t element_strides[2] = {1, 1};
-  const CUtensorMapDataType type = element_bytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8;
+  const CUtensorMapDataType type = element_bytes == 4   ? CU_TENSOR_MAP_DATA_TYPE_FLOAT32
+                                   : element_bytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                                                        : CU_TENSOR_MAP_DATA_TYPE_UINT8;
   const CUresult r = encode(&map, type, 2, const_cast<void*>(base), dims, strides, box, element_strides,
-                            CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                            CU_TENSOR_MAP_INTERLEAVE_NONE,
+                            swizzle_128b ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_NONE,
                             CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     return status::error(status_code::runtime_error,
