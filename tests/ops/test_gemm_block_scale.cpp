@@ -347,7 +347,7 @@ TEST_CASE("block-scale GEMM, DeepSeek-V3 shapes", "[gemm][deepseek]") {
 }
 
 // On sm90 the 128-row wgmma tiles take fp32 column-major A scales (stride a multiple of 4, K/128
-// a multiple of 4) by bulk copy into the stages and every other case from global memory: both,
+// a multiple of 4) by copy into the stages and every other case from global memory: both,
 // with a last row tile that holds only part of a scale column. M = 130 and 256 with N = 7168 run
 // 128x128 tiles on an H100 (pick_wgmma_config); the host runs reduced sizes.
 TEST_CASE("block-scale GEMM scale paths of the large tiles", "[gemm]") {
