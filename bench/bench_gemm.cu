@@ -221,9 +221,10 @@ int main(int argc, char** argv) {
     result g = base_result(c, bytes);
     g.impl = "hipfuse mma.sync";
     g.checked = false;
-    g.t = time_launches(
-        [&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm<hipfuse::backend::mma_sync_e4m3>(ops[i].args, st); },
-        static_cast<int>(ops.size()), opt);
+    const auto generic = [&](int i, cudaStream_t st) {
+      return hipfuse::block_scale_gemm<hipfuse::backend::mma_sync_e4m3>(ops[i].args, st);
+    };
+    g.t = time_launches(generic, static_cast<int>(ops.size()), opt);
     rep.add(g);
   }
   return rep.write();

@@ -267,11 +267,12 @@ struct block_scale_gemm_wgmma {
         for (int t = first_tile; t < walk.tiles; t += tile_stride) {
           const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
           const bool b_hi = has_b_hi(p, n0);
-          const std::uint32_t b_scale_copy = 16u * (b_hi ? 2 : 1);
+          // The scales' bytes per stage: the A column's box (rows past M count, zero-filled) and one or
+          // two 16-byte runs of B scales.
+          const std::uint32_t scale_copies = copy_scales ? Shape::a_scale_bytes + 16u * (b_hi ? 2 : 1) : 0u;
           for (int kb = kb_begin; kb < kb_end; ++kb) {
             sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
-            sm90::mbarrier_arrive_expect_tx(&full[at.stage],
-                                            Shape::stage_bytes + (copy_scales ? Shape::a_scale_bytes + b_scale_copy : 0));
+            sm90::mbarrier_arrive_expect_tx(&full[at.stage], Shape::stage_bytes + scale_copies);
             sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
             sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
             if (copy_scales) {
@@ -346,10 +347,10 @@ struct block_scale_gemm_wgmma {
       }
       auto block_of = [&](int j) { return kb_begin + k_group + j * Shape::k_split; };
 
-      // Wait until the stage of the next block to issue has landed.
       // One partial: each block is promoted right after it was issued, so the stage to release is
       // the one issued last (kept here instead of a second ring position to advance).
       std::uint32_t issued_empty = 0;
+      // Wait until the stage of the next block to issue has landed.
       auto wait_stage = [&] { sm90::mbarrier_wait(full_address + 8 * issue_at.stage, issue_at.phase); };
       // Issue block j into `part`: wait for its stage (unless the caller has), four k steps, commit
       // (no wait).
@@ -642,10 +643,10 @@ template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
                                   const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
-                                  bool tma_store, bool copy_scales,
-                                  const Args args) {
-  kernel_body<arch::sm90>(
-      [&] { block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, args); });
+                                  bool tma_store, bool copy_scales, const Args args) {
+  kernel_body<arch::sm90>([&] {
+    block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, args);
+  });
 }
 
 // The configurations, picked per problem by pick_wgmma_config (wgmma_config.hpp). Large: two consumer
