@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
   // a slower kernel of lower power sampled in between leaves the card below its power cap for the
   // next samples. Large products start from the sustained state again (the smaller M before them
   // leave the card cooler). Both matter on the H100: on the long-K shapes at M = 4096, cuBLASLt
-  // gains more than hipfuse from a card below its cap (docs/gemm-hopper.md has both states).
+  // gains more than hipfuse from a card below its cap (docs/gemm-hopper.md compares the states).
   struct size_case {
     gemm_shape s;
     int m;
