@@ -214,6 +214,22 @@ int main(int argc, char** argv) {
     rep.add(l);
 #endif
   }
+  // A chain of programmatic dependent launches, each GEMM told that the one before does not write
+  // its weights: its producer starts copying B before that GEMM has finished (what a CUDA graph of
+  // an engine's layer with PDL enabled sees; compare with the run's empty chained launch, not with
+  // the peers' launches).
+  for (const size_case& c : cases) {
+    double bytes = 0;
+    std::vector<operands> ops = make_operands(c, bytes);
+    for (operands& o : ops) o.args.b_independent_of_previous_kernel = true;
+    result r = base_result(c, bytes);
+    r.impl = "hipfuse PDL";
+    r.checked = false;
+    if (c.m >= 1024) sustain_load(load_s / 6);
+    r.t = time_launches([&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i].args, pdl(st)); },
+                        static_cast<int>(ops.size()), opt);
+    rep.add(r);
+  }
   // The generic tiles (what sm89 runs, and sm90 for preshuffled B), chosen explicitly.
   for (const size_case& c : cases) {
     double bytes = 0;

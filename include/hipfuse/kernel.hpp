@@ -1,7 +1,8 @@
 // The two pieces every op's kernel and launcher share:
 //  - kernel_body<Arch>(body): a __global__ kernel compiles its body only in the device pass for
 //    its own arch; in the other passes of a fat binary it is a loud trap, never a silent no-op. On
-//    sm90 and later it first waits for the previous grid (programmatic dependent launch).
+//    sm90 and later it first waits for the previous grid (programmatic dependent launch), unless
+//    the kernel asks to wait in its body.
 //  - with_detected_arch(f): the host launcher's switch from the run-time arch to the compile-time
 //    arch tag, over the archs this platform builds (one table, read by host and device passes).
 #pragma once
@@ -12,17 +13,28 @@
 
 namespace hipfuse {
 
-template <class Arch, class Body>
+// Where a kernel waits for the previous grid under programmatic dependent launch: first thing
+// (every op), or where its body calls wait_for_previous_grid() itself (the sm90 GEMM, whose
+// producer copies the weights before waiting when the caller says the previous kernel does not
+// write them). A body that waits itself must do so in every thread before it reads or writes
+// anything the previous kernel may touch.
+enum class grid_wait { first, in_body };
+
+// Programmatic dependent launch: wait for the previous grid's completion and memory (free for a
+// kernel launched the usual way). A no-op before sm90, on AMD and on the host platform.
+HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void wait_for_previous_grid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+
+template <class Arch, grid_wait Wait = grid_wait::first, class Body>
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void kernel_body(Body&& body) {
   if constexpr (arch::compiling_for<Arch>) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-    // Programmatic dependent launch (platform::launch_stream): wait for the previous grid's
-    // completion and memory before the body touches anything (free for a kernel launched the usual
-    // way). No griddepcontrol.launch_dependents: issued by every block it cost ~100 cycles per block
-    // even without a dependent (Qwen3 QK norm at T = 4096, 40960 blocks of 64 threads: 30.6 -> 50.3
-    // µs on the H100), so a dependent kernel starts its launch when this grid completes.
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
+    // No griddepcontrol.launch_dependents here: issued by every block it cost ~100 cycles per
+    // block even without a dependent (Qwen3 QK norm at T = 4096, 40960 blocks of 64 threads: 30.6
+    // -> 50.3 µs on the H100), so a dependent kernel starts its launch when this grid completes.
+    if constexpr (Wait == grid_wait::first) wait_for_previous_grid();
     body();
   } else {
 #if defined(HIPFUSE_DEVICE_PASS)

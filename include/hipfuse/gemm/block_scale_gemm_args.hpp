@@ -36,6 +36,13 @@ struct block_scale_gemm_args {
   // Without it (or when smaller) those shapes are not picked.
   void* workspace = nullptr;
   std::int64_t workspace_bytes = 0;
+  // B and b_scale are not written by the kernel before this GEMM on the stream (weights, as in a
+  // linear layer). Under programmatic dependent launch (platform::launch_stream) the sm90 wgmma
+  // backend then starts copying them before that kernel has finished; everything else waits for it.
+  // Keep it false when the previous kernel writes B, or when an earlier kernel that writes B may
+  // still run (one that lets its dependents launch before it waits for its own predecessor).
+  // Without programmatic dependent launch, and on the other backends, it changes nothing.
+  bool b_independent_of_previous_kernel = false;
 };
 
 }  // namespace gemm

@@ -260,40 +260,78 @@ struct block_scale_gemm_wgmma {
     // moved from vector registers before each (2.5-5 % at M = 4096 on the H100).
     const int warpgroup = __shfl_sync(0xFFFFFFFFu, tid / 128, 0);
 
+    // Programmatic dependent launch: a dependent grid may launch now; its blocks take the SMs this
+    // grid's blocks leave (one block fills an SM) and wait there for this grid's results.
+    release_dependent_grid();
+
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        ring_position<Shape::stages> at{};
-        for (int t = first_tile; t < walk.tiles; t += tile_stride) {
-          const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
-          const bool b_hi = has_b_hi(p, n0);
-          // The scales' bytes per stage: the A column's box (rows past M count, zero-filled) and one or
-          // two 16-byte runs of B scales.
-          const std::uint32_t scale_copies = copy_scales ? Shape::a_scale_bytes + 16u * (b_hi ? 2 : 1) : 0u;
-          for (int kb = kb_begin; kb < kb_end; ++kb) {
-            sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
-            sm90::mbarrier_arrive_expect_tx(&full[at.stage], Shape::stage_bytes + scale_copies);
-            sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
-            sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
-            if (copy_scales) {
-              // sa[kb][m0 .. m0 + rows) and sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts.
-              std::uint8_t* slot = scale_slots + at.stage * Shape::scale_bytes;
-              // A tensor copy of the column's rows m0 .. m0 + BlockM: rows past M are filled with zeros,
-              // never read (a bulk copy up to the stride read past the end of a buffer sized to the
-              // layout's extent, whose last column ends at row M).
-              sm90::tma_load_2d(tma_sa, &full[at.stage], slot, m0, kb);
-              const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
-              sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes, b_scales, 16);
-              if (b_hi) sm90::bulk_load(&full[at.stage], slot + Shape::a_scale_bytes + 16, b_scales + kblocks, 16);
-            }
-            at.advance();
+        // This block's 128-k blocks in order, visit(count, m0, n0, kb, b_hi) for each until it returns false.
+        const auto for_each_block = [&](auto&& visit) {
+          int count = 0;
+          for (int t = first_tile; t < walk.tiles; t += tile_stride) {
+            const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
+            const bool b_hi = has_b_hi(p, n0);
+            for (int kb = kb_begin; kb < kb_end; ++kb)
+              if (!visit(count++, m0, n0, kb, b_hi)) return;
           }
+        };
+        // A stage's bytes: the slabs, and with the scales the A column's box (rows past M count,
+        // zero-filled) and one or two 16-byte runs of B scales.
+        const auto expect_stage = [&](int stage, bool b_hi) {
+          const std::uint32_t scale_copies = copy_scales ? Shape::a_scale_bytes + 16u * (b_hi ? 2 : 1) : 0u;
+          sm90::mbarrier_arrive_expect_tx(&full[stage], Shape::stage_bytes + scale_copies);
+        };
+        const auto copy_b = [&](int stage, int n0, int kb, bool b_hi) {
+          sm90::tma_load_2d(tma_b, &full[stage], b_tile(stage), kb * scale_block, n0);
+          if (copy_scales) {  // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
+            std::uint8_t* slot = scale_slots + stage * Shape::scale_bytes + Shape::a_scale_bytes;
+            const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
+            sm90::bulk_load(&full[stage], slot, b_scales, 16);
+            if (b_hi) sm90::bulk_load(&full[stage], slot + 16, b_scales + kblocks, 16);
+          }
+        };
+        const auto copy_a = [&](int stage, int m0, int kb) {
+          sm90::tma_load_2d(tma_a, &full[stage], a_tile(stage), kb * scale_block, m0);
+          // sa[kb][m0 .. m0 + rows) by tensor copy: rows past M are filled with zeros, never read (a
+          // bulk copy up to the stride read past the end of a buffer sized to the layout's extent,
+          // whose last column ends at row M).
+          if (copy_scales) sm90::tma_load_2d(tma_sa, &full[stage], scale_slots + stage * Shape::scale_bytes, m0, kb);
+        };
+        // Weights first: when the caller says the previous kernel does not write B, the first stages'
+        // B slabs (and B scales) are on their way before this grid waits for it, so under programmatic
+        // dependent launch the weight stream starts while the previous kernel finishes. A, its scales
+        // and everything the consumers touch wait.
+        int b_ahead = 0;
+        if (p.b_independent_of_previous_kernel) {
+          for_each_block([&](int count, int, int n0, int kb, bool b_hi) {
+            if (count == Shape::stages) return false;  // the first pass through the ring needs no "empty" wait
+            expect_stage(count, b_hi);
+            copy_b(count, n0, kb, b_hi);
+            b_ahead = count + 1;
+            return true;
+          });
         }
+        wait_for_previous_grid();
+        ring_position<Shape::stages> at{};
+        for_each_block([&](int count, int m0, int n0, int kb, bool b_hi) {
+          if (count >= b_ahead) {
+            sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
+            expect_stage(at.stage, b_hi);
+            copy_b(at.stage, n0, kb, b_hi);
+          }
+          copy_a(at.stage, m0, kb);
+          at.advance();
+          return true;
+        });
       }
       if constexpr (Shape::cluster_split) sm90::cluster_sync();  // see the end of the consumers' part
       return;
     }
 
+    // Nothing the previous kernel may write (A, scales, bias, C, the workspace) is touched before this.
+    wait_for_previous_grid();
     sm90::claim_registers<Shape::consumer_registers>();
     const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
     const int row_group = Shape::k_split > 1 ? consumer % Shape::row_groups : consumer;
@@ -639,12 +677,13 @@ struct block_scale_gemm_wgmma {
   }
 };
 
+// The body waits for the previous grid itself (its producer copies B first when allowed, see run).
 template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
                                   const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
                                   bool tma_store, bool copy_scales, const Args args) {
-  kernel_body<arch::sm90>([&] {
+  kernel_body<arch::sm90, grid_wait::in_body>([&] {
     block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, args);
   });
 }

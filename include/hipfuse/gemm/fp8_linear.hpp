@@ -1,7 +1,8 @@
 // FP8 linear layer: y = bf16( quant(x) · Wᵀ (+ bias) ), with x in bf16 (or fp16/fp32) [M, K]
 // quantized per 1x128 group on the fly (quant/group_quant.hpp) and W the fp8 [N, K] weight with
 // 128x128 block scales. Two launches on one stream: group_quant into the caller's workspace, then
-// the block-scale GEMM reading it. Everything is validated before the first launch, so a bad
+// the block-scale GEMM reading it (on sm90 chained to it by programmatic dependent launch: it
+// starts copying the weight while group_quant finishes). Everything is validated before the first launch, so a bad
 // argument writes nothing.
 //
 //   gemm::fp8_linear_args<float8_e4m3fn> a;      // the weight's format (e4m3fnuz on gfx942)
@@ -90,7 +91,16 @@ status fp8_linear(const fp8_linear_args<Fp8, In, ALayout, AScale, BLayout, BScal
   if (status s = can_implement(g); !s.ok()) return s;
   if (status s = check_fp8_format<Fp8>(); !s.ok()) return s;
   if (status s = group_quant(q, stream); !s.ok()) return s;
-  return block_scale_gemm(g, stream);
+  // The GEMM is chained to the quantizer (programmatic dependent launch on sm90): it may launch
+  // while group_quant finishes and copies the weight meanwhile; it waits for group_quant before it
+  // reads x_q and x_scale. That is safe for the weight whatever ran before: group_quant does not
+  // write it, and its blocks, which let the GEMM launch only as they exit, first wait for the
+  // kernel before them.
+  auto weight_first = g;
+  weight_first.b_independent_of_previous_kernel = true;
+  platform::launch_stream chained = stream;
+  chained.programmatic_dependent_launch = true;
+  return block_scale_gemm(weight_first, chained);
 }
 
 }  // namespace gemm
