@@ -9,6 +9,7 @@
 #include <cstring>
 #include <functional>
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include <hipfuse/gemm/fp8_linear.hpp>
 #include "cublaslt_peer.hpp"
 #include "harness.hpp"
 #include "reference.hpp"
@@ -57,6 +58,31 @@ struct operands {
     args.n = n;
     args.k = k;
     args.workspace = gemm_workspace(args.workspace_bytes);
+  }
+};
+
+// fp8_linear's operands: bf16 x, and the GEMM's operands, whose A and A scales serve as the
+// quantizer's workspace.
+struct linear_operands {
+  operands gemm;
+  buffer<hipfuse::bfloat16> x;
+  hipfuse::gemm::fp8_linear_args<fp8, hipfuse::bfloat16, hipfuse::gemm::scale_col_major, float> args;
+
+  linear_operands(int m, int n, int k) : gemm(m, n, k), x(std::size_t(m) * k) {
+    x.random(-3.0f, 3.0f);
+    args.x = x.get();
+    args.ldx = k;
+    args.w = gemm.args.b;
+    args.w_scale = gemm.args.b_scale;
+    args.y = gemm.args.c;
+    args.ldy = n;
+    args.m = m;
+    args.n = n;
+    args.k = k;
+    args.x_q = gemm.a.get();
+    args.x_scale = gemm.sa.get();
+    args.gemm_workspace = gemm.args.workspace;
+    args.gemm_workspace_bytes = gemm.args.workspace_bytes;
   }
 };
 
@@ -152,9 +178,13 @@ int main(int argc, char** argv) {
   for (const gemm_shape s : gemm_shapes(opt.quick))
     for (const int m : gemm_ms(opt.quick)) cases.push_back({s, m});
   // The operands of a case, rotated over enough sets that they come from memory, not L2.
-  const auto make_operands = [&](const size_case& c, double& bytes) {
+  // A GEMM's bytes: A, B, C and the scales, each once.
+  const auto gemm_bytes = [](const size_case& c) {
     const int kb = c.s.k / group, nb = (c.s.n + group - 1) / group;
-    bytes = double(c.m) * c.s.k + double(c.s.n) * c.s.k + 2.0 * c.m * c.s.n + 4.0 * c.m * kb + 4.0 * nb * kb;
+    return double(c.m) * c.s.k + double(c.s.n) * c.s.k + 2.0 * c.m * c.s.n + 4.0 * c.m * kb + 4.0 * nb * kb;
+  };
+  const auto make_operands = [&](const size_case& c, double& bytes) {
+    bytes = gemm_bytes(c);
     const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
     std::vector<operands> ops;
     ops.reserve(sets);
@@ -228,6 +258,34 @@ int main(int argc, char** argv) {
     if (c.m >= 1024) sustain_load(load_s / 6);
     r.t = time_launches([&](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i].args, pdl(st)); },
                         static_cast<int>(ops.size()), opt);
+    rep.add(r);
+  }
+  // fp8_linear: group_quant of bf16 x into a workspace, then the GEMM, which it chains to the
+  // quantizer (the GEMM copies its weight while the quantizer finishes), against the same two
+  // launches unchained; samples interleaved.
+  for (const size_case& c : cases) {
+    // The GEMM's bytes and x's (the quantizer's output is the GEMM's A, counted once).
+    const double bytes = gemm_bytes(c) + 2.0 * c.m * c.s.k;
+    std::vector<linear_operands> ops;
+    const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
+    ops.reserve(sets);
+    for (int i = 0; i < sets; ++i) ops.emplace_back(c.m, c.s.n, c.s.k);
+    result r = base_result(c, bytes);
+    r.op = "fp8_linear";
+    r.checked = false;
+    if (c.m >= 1024) sustain_load(load_s / 6);
+    const std::vector<timing> t = time_interleaved(
+        {[&](int i, cudaStream_t st) { return hipfuse::fp8_linear(ops[i].args, st); },
+         [&](int i, cudaStream_t st) {
+           if (hipfuse::status s = hipfuse::group_quant(ops[i].args.quantization(), st); !s.ok()) return s;
+           return hipfuse::block_scale_gemm(ops[i].args.gemm(), st);
+         }},
+        sets, opt);
+    r.impl = "hipfuse";
+    r.t = t[0];
+    rep.add(r);
+    r.impl = "hipfuse unchained";
+    r.t = t[1];
     rep.add(r);
   }
   // The generic tiles (what sm89 runs, and sm90 for preshuffled B), chosen explicitly.

@@ -18,7 +18,7 @@ from collections import OrderedDict
 SCHEMA = "hipfuse-bench/1"
 # Dense FP8 tensor-core rates from the datasheets (TFLOPS): the ceiling for the GEMM plots.
 FP8_PEAK_TFLOPS = {"H100": 1979.0, "H200": 1979.0, "H800": 1979.0, "H20": 296.0}
-IMPL_ORDER = ["hipfuse", "hipfuse mma.sync", "hipfuse in place", "hipfuse PDL", "copy floor", "hipfuse unfused", "hipfuse col-major-4 scales", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
+IMPL_ORDER = ["hipfuse", "hipfuse mma.sync", "hipfuse in place", "hipfuse PDL", "copy floor", "hipfuse unfused", "hipfuse unchained", "hipfuse col-major-4 scales", "torch", "torch.compile", "torch._scaled_mm", "cudaMemcpyAsync", "copy_kernel"]
 OP_TITLES = OrderedDict([
     ("copy", "Device-to-device copy (the memory ceiling)"),
     ("qk_rmsnorm_mla", "Fused QK RMSNorm, DeepSeek MLA: q [T,1536] + k [T,512] of a [T,2112] buffer, bf16"),
@@ -28,6 +28,7 @@ OP_TITLES = OrderedDict([
     ("rmsnorm_quant", "RMSNorm then per-1x128 quantization, [T,7168]"),
     ("mla_rmsnorm_quant", "DeepSeek MLA: RMSNorm+quant of q [T,1536], RMSNorm of k_nope [T,512], one [T,2112] buffer"),
     ("gemm_blockscale", "Block-scale FP8 GEMM (1x128 x 128x128 scales), bf16 out: TFLOPS"),
+    ("fp8_linear", "FP8 linear layer: per-1x128 quantization of bf16 x, then the block-scale GEMM, bf16 out: TFLOPS"),
 ])
 
 
