@@ -60,7 +60,7 @@ using quant = hipfuse::group_quant_functor<hipfuse::policy<Arch>, In, Layout, Sc
 // Explicit instantiations live in a namespace enclosing hipfuse's.
 #define HIPFUSE_QUANT_INSTANCE(Arch, In, Layout, Scale, G)                                                  \
   template __global__ void hipfuse::group_quant_kernel<hipfuse_codegen::quant<Arch, In, Layout, Scale, G>>( \
-      const hipfuse_codegen::quant<Arch, In, Layout, Scale, G>::params);
+      const hipfuse_codegen::quant<Arch, In, Layout, Scale, G>::params, bool);
 
 #define HIPFUSE_QUANT_BOTH(In, Layout, Scale, G)                      \
   HIPFUSE_QUANT_INSTANCE(hipfuse::arch::gfx942, In, Layout, Scale, G) \
@@ -77,7 +77,7 @@ HIPFUSE_QUANT_BOTH(hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 3
 using ocp_on_gfx942 =
     hipfuse::group_quant_functor<hipfuse::with_fp8<hipfuse::policy<hipfuse::arch::gfx942>, hipfuse::float8_e4m3fn>,
                                  hipfuse::bfloat16, hipfuse::scale_layout::row_major, float, 128>;
-template __global__ void hipfuse::group_quant_kernel<ocp_on_gfx942>(const ocp_on_gfx942::params);
+template __global__ void hipfuse::group_quant_kernel<ocp_on_gfx942>(const ocp_on_gfx942::params, bool);
 
 #define HIPFUSE_FUSED_INSTANCE(Arch, Layout, Scale, Tier, Residual)                                                    \
   template __global__ void hipfuse::rmsnorm_quant_kernel<hipfuse_codegen::fused<Arch, Layout, Scale, Tier, Residual>>( \

@@ -201,9 +201,12 @@ struct block_scale_gemm_wgmma {
     return Shape::b_scale_blocks > 1 && (n0 / scale_block + 1) * scale_block < p.n;
   }
 
+  // B stages a producer fills before it waits for the previous grid (weights first, see run).
+  static constexpr int weights_first_stages = Shape::stages < 2 ? Shape::stages : 2;
+
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
                                                     const CUtensorMap* tma_c, const CUtensorMap* tma_sa, bool tma_store,
-                                                    bool copy_scales, const Args& p) {
+                                                    bool copy_scales, bool weights_first, const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -260,10 +263,6 @@ struct block_scale_gemm_wgmma {
     // moved from vector registers before each (2.5-5 % at M = 4096 on the H100).
     const int warpgroup = __shfl_sync(0xFFFFFFFFu, tid / 128, 0);
 
-    // Programmatic dependent launch: a dependent grid may launch now; its blocks take the SMs this
-    // grid's blocks leave (one block fills an SM) and wait there for this grid's results.
-    release_dependent_grid();
-
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
@@ -299,14 +298,19 @@ struct block_scale_gemm_wgmma {
           // whose last column ends at row M).
           if (copy_scales) sm90::tma_load_2d(tma_sa, &full[stage], scale_slots + stage * Shape::scale_bytes, m0, kb);
         };
-        // Weights first: when the caller says the previous kernel does not write B, the first stages'
-        // B slabs (and B scales) are on their way before this grid waits for it, so under programmatic
-        // dependent launch the weight stream starts while the previous kernel finishes. A, its scales
-        // and everything the consumers touch wait.
+        // Weights first (launched by programmatic dependent launch, and the caller says the previous
+        // kernel does not write B): the first two stages' B slabs (and B scales) are on their way
+        // before this grid waits for that kernel, so the weight stream starts while it finishes. A,
+        // its scales and everything the consumers touch wait. Not without that launch: there the
+        // wait returns at once, and the first A slab queued behind the B slabs (7168x2048 at M = 1 on
+        // the H100, the whole ring ahead: 9.0 -> 10.3 µs). Two stages, not the ring: fp8_linear at
+        // M = 1 / 128 on 7168x2048, µs, unchained 10.8 / 11.8, two ahead 10.5 / 11.1, four 10.8 /
+        // 11.1, the ring 11.7 / 11.6 (its burst of weights delays the quantizer's reads, and the A
+        // slabs of the whole ring then queue behind it).
         int b_ahead = 0;
-        if (p.b_independent_of_previous_kernel) {
+        if (weights_first) {
           for_each_block([&](int count, int, int n0, int kb, bool b_hi) {
-            if (count == Shape::stages) return false;  // the first pass through the ring needs no "empty" wait
+            if (count == weights_first_stages) return false;
             expect_stage(count, b_hi);
             copy_b(count, n0, kb, b_hi);
             b_ahead = count + 1;
@@ -325,6 +329,13 @@ struct block_scale_gemm_wgmma {
           at.advance();
           return true;
         });
+        // A dependent grid (programmatic dependent launch) may launch now: its blocks take the SMs
+        // this grid's blocks leave (one block fills an SM). Released at the block's start instead, a
+        // chain of GEMMs on 7168x16384 at M = 4096 ran 2 % slower than unchained on the H100 (931 ->
+        // 953 µs); released here, 0-1 % faster (914 -> 909). Clusters do not release: a chain of the
+        // cluster k split released here ran 4-5 % slower than unchained (7168x16384 at M = 1: 48.3
+        // -> 50.4 µs).
+        if constexpr (!Shape::cluster_split) release_dependent_grid();
       }
       if constexpr (Shape::cluster_split) sm90::cluster_sync();  // see the end of the consumers' part
       return;
@@ -524,7 +535,7 @@ struct block_scale_gemm_wgmma {
     // the others' sums and arrives on their partials_empty): every thread, producers included.
     if constexpr (Shape::cluster_split) sm90::cluster_sync();
 #else
-    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_sa, (void)tma_store, (void)copy_scales, (void)p;
+    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_sa, (void)tma_store, (void)copy_scales, (void)weights_first, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif
@@ -682,9 +693,10 @@ template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
                                   const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
-                                  bool tma_store, bool copy_scales, const Args args) {
+                                  bool tma_store, bool copy_scales, bool weights_first, const Args args) {
   kernel_body<arch::sm90, grid_wait::in_body>([&] {
-    block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, args);
+    block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, weights_first,
+                                             args);
   });
 }
 
@@ -830,8 +842,11 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   if (resident <= 0)
     return status::error(status_code::runtime_error, "block_scale_gemm: no cluster of the wgmma kernel fits this GPU");
   const int grid = static_cast<int>(tiles < resident ? tiles : resident) * Shape::cluster_k;
+  // B before the wait only when this launch may overlap the previous kernel (see run).
+  const bool weights_first = p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
-                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales, p);
+                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales,
+                          weights_first, p);
 }
 
 }  // namespace gemm

@@ -192,9 +192,16 @@ status can_implement(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& 
   return quant_detail::check_device_pointers({in, out, sc});
 }
 
+// release_dependents: let a kernel launched after this one by programmatic dependent launch (such
+// as fp8_linear's GEMM, which then copies its weight meanwhile) launch now, after this grid's wait
+// for its own predecessor (release_dependent_grid in kernel.hpp). Only small grids do (decode).
 template <class Functor>
-HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_size) group_quant_kernel(const typename Functor::params p) {
-  kernel_body<typename Functor::arch>([&] { Functor{}(p, Functor::block_size); });
+HIPFUSE_GLOBAL void HIPFUSE_LAUNCH_BOUNDS(Functor::block_size)
+    group_quant_kernel(const typename Functor::params p, bool release_dependents) {
+  kernel_body<typename Functor::arch>([&] {
+    if (release_dependents) release_dependent_grid();
+    Functor{}(p, Functor::block_size);
+  });
 }
 
 namespace quant_detail {
@@ -204,6 +211,9 @@ inline int grid_for(std::int64_t work, int per_block) {
   constexpr std::int64_t cap = 1 << 20;
   return static_cast<int>(blocks < cap ? blocks : cap);
 }
+// The largest group_quant grid whose blocks release a dependent launch: releasing costs each block
+// ~100 cycles (kernel.hpp), which a grid of a few waves does not notice.
+inline constexpr int release_max_blocks = 512;
 }  // namespace quant_detail
 
 template <class In, class Layout, class Scale, int GroupSize, class Fp8>
@@ -226,7 +236,8 @@ status group_quant(const group_quant_args<In, Layout, Scale, GroupSize, Fp8>& a,
                          a.fp8_max == 0.0f ? fp8::max_finite : a.fp8_max,
                          a.eps};
     const int grid = quant_detail::grid_for(a.rows * (a.cols / GroupSize), F::groups_per_block);
-    return platform::launch(group_quant_kernel<F>, {grid, 1}, F::block_size, 0, stream, p);
+    return platform::launch(group_quant_kernel<F>, {grid, 1}, F::block_size, 0, stream, p,
+                            grid <= quant_detail::release_max_blocks);
   });
 }
 
