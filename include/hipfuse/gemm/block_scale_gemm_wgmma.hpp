@@ -332,10 +332,8 @@ struct block_scale_gemm_wgmma {
         // A dependent grid (programmatic dependent launch) may launch now: its blocks take the SMs
         // this grid's blocks leave (one block fills an SM). Released at the block's start instead, a
         // chain of GEMMs on 7168x16384 at M = 4096 ran 2 % slower than unchained on the H100 (931 ->
-        // 953 µs); released here, 0-1 % faster (914 -> 909). Clusters do not release: a chain of the
-        // cluster k split released here ran 4-5 % slower than unchained (7168x16384 at M = 1: 48.3
-        // -> 50.4 µs).
-        if constexpr (!Shape::cluster_split) release_dependent_grid();
+        // 953 µs); released here, 0-1 % faster (914 -> 909).
+        release_dependent_grid();
       }
       if constexpr (Shape::cluster_split) sm90::cluster_sync();  // see the end of the consumers' part
       return;
@@ -842,7 +840,10 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   if (resident <= 0)
     return status::error(status_code::runtime_error, "block_scale_gemm: no cluster of the wgmma kernel fits this GPU");
   const int grid = static_cast<int>(tiles < resident ? tiles : resident) * Shape::cluster_k;
-  // B before the wait only when this launch may overlap the previous kernel (see run).
+  // The cluster k split takes no part in programmatic dependent launch: chained it ran 5-9 % slower
+  // than unchained on the H100 (7168x16384 at M = 1: 48.0 -> 51.8 µs), with or without releasing
+  // its dependents. B before the wait only when this launch may overlap the previous kernel (see run).
+  if constexpr (Shape::cluster_split) stream.programmatic_dependent_launch = false;
   const bool weights_first = p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
                           Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales,
