@@ -46,8 +46,9 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void kernel_body(Body&& body) {
 // Programmatic dependent launch: lets the next grid on the stream, when it was launched with
 // platform::launch_stream::programmatic_dependent_launch, begin its launch now instead of when this
 // grid completes (its blocks then wait in their griddepcontrol.wait for this grid's results, so
-// correctness never depends on where this is called). Only the kernels with few, large blocks call
-// it (the token kernels): it costs ~100 cycles per block, which small-block grids cannot repay.
+// correctness never depends on where this is called). Only grids of few blocks call it (the token
+// kernels, the sm90 GEMM, group_quant up to 512 blocks): it costs ~100 cycles per block, which large
+// grids of small blocks cannot repay.
 // A no-op before sm90, on AMD and on the host platform.
 HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE void release_dependent_grid() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

@@ -39,7 +39,9 @@ struct grid_dims {
 // previous kernel on the stream (NVIDIA's programmatic dependent launch, sm90 and later). Every hipfuse
 // kernel waits for the previous grid's completion and memory (griddepcontrol.wait) before it touches
 // any tensor, so what overlaps is the launch and block start-up (MLA QK norm, one token: 1.57 -> 1.30
-// µs on the H100). The flag marks a launch in a chain of such launches: the kernels with one
+// µs on the H100), except a GEMM told that its B is not written by the kernel before it
+// (block_scale_gemm_args::b_independent_of_previous_kernel): the sm90 kernel copies its first B slabs
+// before it waits. The flag marks a launch in a chain of such launches: the kernels with one
 // block per token also let the next kernel begin its launch while they run (release_dependent_grid
 // in kernel.hpp), which a kernel can only do for a next one that waits. A stream converts implicitly:
 //   hipfuse::rmsnorm(args, stream);                                   // as usual
