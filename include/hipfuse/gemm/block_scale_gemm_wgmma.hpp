@@ -266,37 +266,23 @@ struct block_scale_gemm_wgmma {
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        // This block's 128-k blocks in order, visit(count, m0, n0, kb, b_hi) for each until it returns false.
-        const auto for_each_block = [&](auto&& visit) {
-          int count = 0;
-          for (int t = first_tile; t < walk.tiles; t += tile_stride) {
-            const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
-            const bool b_hi = has_b_hi(p, n0);
-            for (int kb = kb_begin; kb < kb_end; ++kb)
-              if (!visit(count++, m0, n0, kb, b_hi)) return;
-          }
+        // The scales' bytes per stage of a tile: the A column's box (rows past M count, zero-filled)
+        // and one or two 16-byte runs of B scales.
+        const auto scale_copies = [&](bool b_hi) {
+          return copy_scales ? Shape::a_scale_bytes + 16u * (b_hi ? 2 : 1) : 0u;
         };
-        // A stage's bytes: the slabs, and with the scales the A column's box (rows past M count,
-        // zero-filled) and one or two 16-byte runs of B scales.
-        const auto expect_stage = [&](int stage, bool b_hi) {
-          const std::uint32_t scale_copies = copy_scales ? Shape::a_scale_bytes + 16u * (b_hi ? 2 : 1) : 0u;
-          sm90::mbarrier_arrive_expect_tx(&full[stage], Shape::stage_bytes + scale_copies);
+        const auto copy_b_scales = [&](int stage, int n0, int kb, bool b_hi) {
+          // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
+          std::uint8_t* slot = scale_slots + stage * Shape::scale_bytes + Shape::a_scale_bytes;
+          const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
+          sm90::bulk_load(&full[stage], slot, b_scales, 16);
+          if (b_hi) sm90::bulk_load(&full[stage], slot + 16, b_scales + kblocks, 16);
         };
-        const auto copy_b = [&](int stage, int n0, int kb, bool b_hi) {
-          sm90::tma_load_2d(tma_b, &full[stage], b_tile(stage), kb * scale_block, n0);
-          if (copy_scales) {  // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
-            std::uint8_t* slot = scale_slots + stage * Shape::scale_bytes + Shape::a_scale_bytes;
-            const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
-            sm90::bulk_load(&full[stage], slot, b_scales, 16);
-            if (b_hi) sm90::bulk_load(&full[stage], slot + 16, b_scales + kblocks, 16);
-          }
-        };
-        const auto copy_a = [&](int stage, int m0, int kb) {
-          sm90::tma_load_2d(tma_a, &full[stage], a_tile(stage), kb * scale_block, m0);
-          // sa[kb][m0 .. m0 + rows) by tensor copy: rows past M are filled with zeros, never read (a
-          // bulk copy up to the stride read past the end of a buffer sized to the layout's extent,
-          // whose last column ends at row M).
-          if (copy_scales) sm90::tma_load_2d(tma_sa, &full[stage], scale_slots + stage * Shape::scale_bytes, m0, kb);
+        // sa[kb][m0 .. m0 + rows) by tensor copy: rows past M are filled with zeros, never read (a bulk
+        // copy up to the stride read past the end of a buffer sized to the layout's extent, whose last
+        // column ends at row M).
+        const auto copy_a_scales = [&](int stage, int m0, int kb) {
+          sm90::tma_load_2d(tma_sa, &full[stage], scale_slots + stage * Shape::scale_bytes, m0, kb);
         };
         // Weights first (launched by programmatic dependent launch, and the caller says the previous
         // kernel does not write B): the first two stages' B slabs (and B scales) are on their way
@@ -307,28 +293,57 @@ struct block_scale_gemm_wgmma {
         // M = 1 / 128 on 7168x2048, µs, unchained 10.8 / 11.8, two ahead 10.5 / 11.1, four 10.8 /
         // 11.1, the ring 11.7 / 11.6 (its burst of weights delays the quantizer's reads, and the A
         // slabs of the whole ring then queue behind it).
-        int b_ahead = 0;
-        if (weights_first) {
-          for_each_block([&](int count, int, int n0, int kb, bool b_hi) {
-            if (count == weights_first_stages) return false;
-            expect_stage(count, b_hi);
-            copy_b(count, n0, kb, b_hi);
-            b_ahead = count + 1;
-            return true;
-          });
-        }
-        wait_for_previous_grid();
-        ring_position<Shape::stages> at{};
-        for_each_block([&](int count, int m0, int n0, int kb, bool b_hi) {
-          if (count >= b_ahead) {
-            sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
-            expect_stage(at.stage, b_hi);
-            copy_b(at.stage, n0, kb, b_hi);
+        // The copies, weights first or not: the two forms are compiled apart, so that the usual one is
+        // the loop as it was before weights first existed. With a test for the stages copied ahead at
+        // the top of its blocks, the 128x128 tiles ran 1-2 % slower at M = 4096 on the H100
+        // (interleaved in one process: 7168x2048 112.7 -> 115.2 µs, 4096x7168 222.7 -> 225.6).
+        const auto produce = [&](auto ahead) {
+          constexpr bool weights_ahead = decltype(ahead)::value;
+          int b_ahead = 0;
+          if constexpr (weights_ahead) {
+            for (int t = first_tile; t < walk.tiles && b_ahead < weights_first_stages; t += tile_stride) {
+              const int n0 = walk.n0(t, Shape::block_n);
+              const bool b_hi = has_b_hi(p, n0);
+              for (int kb = kb_begin; kb < kb_end && b_ahead < weights_first_stages; ++kb, ++b_ahead) {
+                sm90::mbarrier_arrive_expect_tx(&full[b_ahead], Shape::stage_bytes + scale_copies(b_hi));
+                sm90::tma_load_2d(tma_b, &full[b_ahead], b_tile(b_ahead), kb * scale_block, n0);
+                if (copy_scales) copy_b_scales(b_ahead, n0, kb, b_hi);
+              }
+            }
           }
-          copy_a(at.stage, m0, kb);
-          at.advance();
-          return true;
-        });
+          wait_for_previous_grid();
+          ring_position<Shape::stages> at{};
+          for (int t = first_tile; t < walk.tiles; t += tile_stride) {
+            const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
+            const bool b_hi = has_b_hi(p, n0);
+            const std::uint32_t stage_bytes = Shape::stage_bytes + scale_copies(b_hi);
+            for (int kb = kb_begin; kb < kb_end; ++kb) {
+              if constexpr (weights_ahead) {
+                if (b_ahead > 0) {  // B is on its way: the A slab and A scales only
+                  --b_ahead;
+                  sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
+                  if (copy_scales) copy_a_scales(at.stage, m0, kb);
+                  at.advance();
+                  continue;
+                }
+              }
+              sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
+              sm90::mbarrier_arrive_expect_tx(&full[at.stage], stage_bytes);
+              sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
+              sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
+              if (copy_scales) {
+                copy_a_scales(at.stage, m0, kb);
+                copy_b_scales(at.stage, n0, kb, b_hi);
+              }
+              at.advance();
+            }
+          }
+        };
+        if (weights_first) {
+          produce(std::true_type{});
+        } else {
+          produce(std::false_type{});
+        }
         // A dependent grid (programmatic dependent launch) may launch now: its blocks take the SMs
         // this grid's blocks leave (one block fills an SM). Released at the block's start instead, a
         // chain of GEMMs on 7168x16384 at M = 4096 ran 2 % slower than unchained on the H100 (931 ->
