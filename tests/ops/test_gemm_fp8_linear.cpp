@@ -24,12 +24,7 @@ struct problem {
   problem(int m_, int n_, int k_) : m(m_), n(n_), k(k_) {
     for (float v : hipfuse_test::random_floats(static_cast<std::size_t>(m) * k, -3.0f, 3.0f))
       x.push_back(to_bfloat16(v));
-    std::uniform_int_distribution<int> code(0, 255);
-    for (std::size_t i = 0; i < static_cast<std::size_t>(n) * k; ++i) {
-      int c = code(hipfuse_test::rng());
-      if ((c & 0x7F) == 0x7F) c = 0;  // no NaN
-      w.push_back(static_cast<std::uint8_t>(c));
-    }
+    w = hipfuse_test::random_codes(hipfuse_test::e4m3fn_spec, static_cast<std::size_t>(n) * k, hipfuse_test::rng());
     w_scale = hipfuse_test::random_floats(static_cast<std::size_t>((n + 127) / 128) * (k / 128), 1e-4f, 1e-3f);
   }
 };

@@ -31,16 +31,9 @@ struct weight {
   hipfuse_test::device_buffer<fp8> codes;
   hipfuse_test::device_buffer<float> scales;
   weight(int n, int k) : codes(static_cast<std::size_t>(n) * k), scales(static_cast<std::size_t>((n + 127) / 128) * (k / 128)) {
-    std::uniform_int_distribution<int> code(0, 255);
-    std::vector<std::uint8_t> bits(codes.size());
+    const std::vector<std::uint8_t> bits = hipfuse_test::random_codes(hipfuse_test::e4m3fn_spec, codes.size(), hipfuse_test::rng());
     double squares = 0;
-    for (auto& b : bits) {
-      int c = code(hipfuse_test::rng());
-      if ((c & 0x7F) == 0x7F) c = 0;
-      b = static_cast<std::uint8_t>(c);
-      const double v = hipfuse_test::e4m3fn_spec.decode(b);
-      squares += v * v;
-    }
+    for (std::uint8_t b : bits) squares += hipfuse_test::e4m3fn_spec.decode(b) * hipfuse_test::e4m3fn_spec.decode(b);
     REQUIRE(platform::copy(codes.get(), bits.data(), bits.size(), platform::copy_kind::host_to_device).ok());
     const double unit = 1.0 / (std::sqrt(double(k)) * std::sqrt(squares / double(bits.size())));
     std::vector<float> s = hipfuse_test::random_floats(scales.size(), 0.8f, 1.2f);

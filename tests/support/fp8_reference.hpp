@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <random>
+#include <vector>
 
 namespace hipfuse_test {
 
@@ -56,5 +58,17 @@ struct fp8_spec {
 
 inline constexpr fp8_spec e4m3fn_spec{7, false};
 inline constexpr fp8_spec e4m3fnuz_spec{8, true};
+
+// n uniformly random codes of the format, NaN codes replaced by 0 (weights for GEMM tests).
+template <class Rng>
+std::vector<std::uint8_t> random_codes(const fp8_spec& spec, std::size_t n, Rng& rng) {
+  std::uniform_int_distribution<int> code(0, 255);
+  std::vector<std::uint8_t> codes(n);
+  for (auto& c : codes) {
+    c = static_cast<std::uint8_t>(code(rng));
+    if (spec.is_nan_code(c)) c = 0;
+  }
+  return codes;
+}
 
 }  // namespace hipfuse_test
