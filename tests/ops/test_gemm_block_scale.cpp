@@ -92,7 +92,31 @@ std::vector<std::uint8_t> shuffle_16x16(const std::vector<std::uint8_t>& w, int 
 struct options {
   bool bias = false;
   int lda_pad = 0, ldc_pad = 0, scale_pad = 0;
+  bool nan_shared = false;  // fill every SM's shared memory with NaN bytes right before the launch
 };
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
+__global__ void fill_shared_with_nan(int bytes) {
+  extern __shared__ unsigned char shared[];
+  for (int i = static_cast<int>(threadIdx.x); i < bytes; i += static_cast<int>(blockDim.x)) shared[i] = 0xFF;
+}
+#endif
+
+// 0xFF bytes (NaN as fp8 e4m3fn and as fp32) in the shared memory of every SM, so that a tile
+// reading stage rows that no copy of its own launch wrote meets NaN there rather than zeros or an
+// earlier launch's data: the wgmma stages hold only the M rows of A when M ends inside the first
+// row tile, and the rows past M must not reach C.
+void fill_shared_memory_with_nan() {
+#if defined(HIPFUSE_PLATFORM_CUDA)
+  constexpr int bytes = 227 * 1024;
+  int sms = 0;
+  REQUIRE(platform::multiprocessor_count(sms).ok());
+  REQUIRE(cudaFuncSetAttribute(fill_shared_with_nan, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) ==
+          cudaSuccess);
+  fill_shared_with_nan<<<sms, 1024, bytes>>>(bytes);
+  REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+#endif
+}
 
 // One zeroed workspace that every case passes (args.workspace): the decode shapes that split a
 // tile over blocks through it may then be picked, and the cases take turns with it, as the GEMMs
@@ -212,6 +236,7 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   args.k = k;
   args.workspace = test_workspace().get();
   args.workspace_bytes = test_workspace_bytes;
+  if (o.nan_shared) fill_shared_memory_with_nan();
   const status s = launch_for_test<Backend>(args);
   INFO(s.message);
   REQUIRE(s.ok());
@@ -390,6 +415,44 @@ TEST_CASE("block-scale GEMM, 64x32 wgmma tiles with a four-way k split", "[gemm]
   if (hipfuse_test::gpu_sizes())
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{2112, 7168}, {4096, 7168}}, {64, 128},
                                                                              {});
+}
+
+// The 64×16 tiles with four consumer warpgroups splitting the k blocks (decode on N = 2112),
+// launched directly: N tails (200: half a tile), k block counts that leave a warpgroup none or
+// uneven shares, every scale layout, and M inside the row tile, where each stage holds only the
+// M rows of A (the rest of the stage is NaN from the fill before the launch).
+TEST_CASE("block-scale GEMM, 64x16 wgmma tiles with a four-way k split", "[gemm]") {
+  using tile = wgmma_shape_tag<wgmma_shape_64x16_k4>;
+  options nan_shared;
+  nan_shared.nan_shared = true;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{80, 384}, {200, 640}, {2112, 1152}},
+                                                                           {1, 3, 7, 64, 100}, nan_shared);
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile>({{48, 512}}, {33}, {true, 0, 0});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile>({{96, 640}}, {5}, nan_shared);
+  if (hipfuse_test::gpu_sizes())
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{2112, 7168}}, {1, 16, 64}, {});
+}
+
+// Every tile shape with M inside its first row tile, the stages' rows past M (and, on the 128-row
+// tiles, the A scales' slots past M rounded up to 4, which come by copy) NaN from before the launch.
+TEST_CASE("block-scale GEMM, wgmma stages past M are never read into C", "[gemm]") {
+  options nan_shared;
+  nan_shared.nan_shared = true;
+  const std::vector<std::pair<int, int>> nk = {{200, 512}};
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x128>>(
+      nk, {1, 5, 100}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x192>>(
+      nk, {2, 64}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x64>>(
+      nk, {3}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64>>(
+      nk, {1, 9}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x32>>(
+      nk, {6}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64_c2>>(
+      nk, {1, 7}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64_g4>>(
+      nk, {1, 7}, nan_shared);
 }
 
 // The small cases of a k split across four and two blocks: k block counts that leave a block none

@@ -42,38 +42,49 @@ TEST_CASE("wgmma 128x192 tiles only where they save rounds", "[gemm]") {
 }
 
 TEST_CASE("wgmma four-way k split for long k and few tiles", "[gemm]") {
-  const int sms = 132;
-  // 2112x7168 at M = 64 and 128: 66 and 132 tiles of 64x32, 56 k blocks each.
-  CHECK(pick_wgmma_config(64, 2112, sms, 7168) == wgmma_config::t64x32_k4);
+  const int sms = 132, clusters2 = 66;
+  // 2112x7168 up to M = 64: 132 tiles of 64x16, one per SM, 56 k blocks each over four warpgroups.
+  for (const int m : {1, 4, 16, 32, 64}) {
+    INFO("M = " << m);
+    CHECK(pick_wgmma_config(m, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x16_k4);
+    CHECK(pick_wgmma_config(m, 2112, sms, 7168) == wgmma_config::t64x16_k4);
+  }
+  // 4096x7168 up to M = 64 and 2112x7168 at M = 128: 128 / 132 tiles of 64x32 (64x16 would take two rounds).
+  for (const int m : {1, 16, 64}) {
+    INFO("M = " << m);
+    CHECK(pick_wgmma_config(m, 4096, sms, 7168, clusters2, true) == wgmma_config::t64x32_k4);
+  }
   CHECK(pick_wgmma_config(128, 2112, sms, 7168) == wgmma_config::t64x32_k4);
-  CHECK(pick_wgmma_config(64, 4096, sms, 7168) == wgmma_config::t64x32_k4);
-  // Not at one token, not with short k, not when the tiles take two rounds, not when k is unknown.
-  CHECK(pick_wgmma_config(16, 2112, sms, 7168) != wgmma_config::t64x32_k4);
+  // Not with short k, not when the tiles take two rounds, not when k is unknown.
   CHECK(pick_wgmma_config(64, 2112, sms, 2048) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(16, 2112, sms, 2048) != wgmma_config::t64x16_k4);
   CHECK(pick_wgmma_config(128, 4096, sms, 7168) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(128, 2112, sms, 7168) != wgmma_config::t64x16_k4);
   CHECK(pick_wgmma_config(64, 7168, sms, 16384) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(1, 7168, sms, 16384) != wgmma_config::t64x16_k4);
   CHECK(pick_wgmma_config(64, 2112, sms) != wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(1, 2112, sms) != wgmma_config::t64x16_k4);
+  // Fewer tiles than half the SMs from 33 rows on: still the four-way 64x32 split (N = 1024: 32 tiles).
+  CHECK(pick_wgmma_config(64, 1024, sms, 7168) == wgmma_config::t64x32_k4);
 }
 
-TEST_CASE("wgmma k split across a cluster of two for decode with long k", "[gemm]") {
+TEST_CASE("wgmma k split across a cluster of two for decode with long k and very few tiles", "[gemm]") {
   const int sms = 132, clusters2 = 66;
-  CHECK(pick_wgmma_config(1, 4096, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(16, 4096, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
-  // 112 tiles of 64x64 take two rounds of the 66 clusters: still faster at M <= 16, not at 32.
-  CHECK(pick_wgmma_config(1, 7168, sms, 16384, clusters2) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(16, 7168, sms, 16384, clusters2) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(32, 7168, sms, 16384, clusters2) != wgmma_config::t64x64_c2);
-  // N = 2112: 33 tiles fill half the clusters; from 2 to 32 rows, not at one.
-  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2) != wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(4, 2112, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(32, 2112, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(32, 4096, sms, 7168, clusters2) != wgmma_config::t64x64_c2);
-  // Not with short k, not from 33 rows (the four-way split inside a block), not without clusters.
-  CHECK(pick_wgmma_config(1, 7168, sms, 2048, clusters2) != wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(1, 24576, sms, 1536, clusters2) != wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(64, 2112, sms, 7168, clusters2) == wgmma_config::t64x32_k4);
-  CHECK(pick_wgmma_config(4, 2112, sms, 7168) != wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(4, 2112, sms, 0, clusters2) != wgmma_config::t64x64_c2);
+  // N = 1024: 64 tiles of 64x16 fill under half the SMs; 16 tiles of 64x64 fill under half the clusters.
+  CHECK(pick_wgmma_config(2, 1024, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(32, 1024, sms, 7168, clusters2) == wgmma_config::t64x64_c2);
+  // Not at one row, not from 33 rows, not with short k, not without clusters, not where the
+  // block-local splits fill the GPU (the DeepSeek shapes).
+  CHECK(pick_wgmma_config(1, 1024, sms, 7168, clusters2) != wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(64, 1024, sms, 7168, clusters2) != wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(4, 1024, sms, 2048, clusters2) != wgmma_config::t64x64_c2);
+  CHECK(pick_wgmma_config(4, 1024, sms, 7168) != wgmma_config::t64x64_c2);
+  for (const int n : {2112, 4096, 7168, 24576, 32768})
+    for (const int k : {512, 1536, 2048, 7168, 16384}) {
+      INFO("N = " << n << ", K = " << k);
+      CHECK(pick_wgmma_config(4, n, sms, k, clusters2) != wgmma_config::t64x64_c2);
+      CHECK(pick_wgmma_config(1, n, sms, k, clusters2, true) != wgmma_config::t64x64_g4);
+    }
 }
 
 TEST_CASE("wgmma whole-k tiles for short k", "[gemm]") {
@@ -88,18 +99,15 @@ TEST_CASE("wgmma whole-k tiles for short k", "[gemm]") {
   CHECK((c == wgmma_config::t64x64 || c == wgmma_config::t64x32));
 }
 
-TEST_CASE("wgmma k split over four blocks through a workspace for decode with few tiles", "[gemm]") {
+TEST_CASE("wgmma k split over four blocks through a workspace for decode with very few tiles", "[gemm]") {
   const int sms = 132, clusters2 = 66;
-  // N = 2112: 33 tiles of 64x64, four blocks each fill 132 SMs; up to 32 rows, long k, with a workspace.
-  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
-  CHECK(pick_wgmma_config(16, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
-  CHECK(pick_wgmma_config(32, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
-  CHECK(pick_wgmma_config(64, 2112, sms, 7168, clusters2, true) == wgmma_config::t64x32_k4);
-  // Without a workspace, with short k, or with tiles that four blocks each would not fit at once.
-  CHECK(pick_wgmma_config(1, 2112, sms, 7168, clusters2, false) != wgmma_config::t64x64_g4);
-  CHECK(pick_wgmma_config(1, 2112, sms, 1536, clusters2, true) != wgmma_config::t64x64_g4);
-  CHECK(pick_wgmma_config(1, 2112, sms, 0, clusters2, true) != wgmma_config::t64x64_g4);
-  CHECK(pick_wgmma_config(1, 4096, sms, 7168, clusters2, true) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(1, 7168, sms, 16384, clusters2, true) == wgmma_config::t64x64_c2);
-  CHECK(pick_wgmma_config(4096, 2112, sms, 7168, clusters2, true) != wgmma_config::t64x64_g4);
+  // N = 1024: 16 tiles of 64x64, four blocks each fit at once; up to 32 rows, long k, with a workspace.
+  CHECK(pick_wgmma_config(1, 1024, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(32, 1024, sms, 7168, clusters2, true) == wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(64, 1024, sms, 7168, clusters2, true) == wgmma_config::t64x32_k4);
+  // Without a workspace, with short k, or with k unknown.
+  CHECK(pick_wgmma_config(1, 1024, sms, 7168, clusters2, false) != wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(1, 1024, sms, 1536, clusters2, true) != wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(1, 1024, sms, 0, clusters2, true) != wgmma_config::t64x64_g4);
+  CHECK(pick_wgmma_config(4096, 1024, sms, 7168, clusters2, true) != wgmma_config::t64x64_g4);
 }

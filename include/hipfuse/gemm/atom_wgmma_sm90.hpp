@@ -36,10 +36,23 @@ HIPFUSE_HOST_DEVICE HIPFUSE_FORCEINLINE constexpr std::uint64_t wgmma_sw128_desc
 
 template <int N>
 struct wgmma_issue {
-  static_assert(N == 32 || N == 64 || N == 128 || N == 192, "wgmma e4m3 wrappers exist for n = 32, 64, 128 and 192");
+  static_assert(N == 16 || N == 32 || N == 64 || N == 128 || N == 192,
+                "wgmma e4m3 wrappers exist for n = 16, 32, 64, 128 and 192");
 };
 
 #if defined(HIPFUSE_HAS_WGMMA)
+template <>
+struct wgmma_issue<16> {
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void issue(float (&d)[8], std::uint64_t desc_a, std::uint64_t desc_b, int accumulate) {
+    asm volatile(
+        "{\n.reg .pred p;\nsetp.ne.b32 p, %10, 0;\n"
+        "wgmma.mma_async.sync.aligned.m64n16k32.f32.e4m3.e4m3 {"
+        "%0, %1, %2, %3, %4, %5, %6, %7"
+        "}, %8, %9, p, 1, 1;\n}\n"
+        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
+        : "l"(desc_a), "l"(desc_b), "r"(accumulate));
+  }
+};
 template <>
 struct wgmma_issue<32> {
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void issue(float (&d)[16], std::uint64_t desc_a, std::uint64_t desc_b, int accumulate) {
@@ -128,7 +141,8 @@ struct atom_wgmma_m64k32 {
       N == 192   ? "wgmma.m64n192k32.e4m3"
       : N == 128 ? "wgmma.m64n128k32.e4m3"
       : N == 64  ? "wgmma.m64n64k32.e4m3"
-                 : "wgmma.m64n32k32.e4m3";
+      : N == 32  ? "wgmma.m64n32k32.e4m3"
+                 : "wgmma.m64n16k32.e4m3";
   static constexpr int m = 64, n = N, k = 32, threads = 128;
   static constexpr int c_per_thread = N / 2;
 

@@ -160,6 +160,8 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
         case wgmma_config::t64x32: return launch_block_scale_gemm_wgmma<wgmma_shape_64x32, Args>(args, stream, sms);
         case wgmma_config::t64x32_k4:
           return launch_block_scale_gemm_wgmma<wgmma_shape_64x32_k4, Args>(args, stream, sms);
+        case wgmma_config::t64x16_k4:
+          return launch_block_scale_gemm_wgmma<wgmma_shape_64x16_k4, Args>(args, stream, sms);
         case wgmma_config::t64x64_c2:
           return launch_block_scale_gemm_wgmma<wgmma_shape_64x64_c2, Args>(args, stream, sms);
         case wgmma_config::t64x64_g4:

@@ -70,8 +70,8 @@ struct wgmma_shape {
   static_assert(Partials == 1 || Partials == 2, "one or two partial accumulators");
   static constexpr int partials = Partials;
   static_assert(BlockM == 64 || BlockM == 128, "one or two row groups of 64 rows");
-  static_assert(BlockN == 32 || BlockN == 64 || BlockN == 128 || BlockN == 192,
-                "block_n is a wgmma n with a wrapper (32, 64, 128, 192)");
+  static_assert(BlockN == 16 || BlockN == 32 || BlockN == 64 || BlockN == 128 || BlockN == 192,
+                "block_n is a wgmma n with a wrapper (16, 32, 64, 128, 192)");
   // The 128-column B scale blocks a tile's columns fall in: one for BlockN <= 128 (a tile lies inside
   // one), two for 192 (tiles start at multiples of 192, so block boundaries fall 128 or 64 columns in).
   static constexpr int b_scale_blocks = BlockN <= scale_block ? 1 : 2;
@@ -206,7 +206,7 @@ struct block_scale_gemm_wgmma {
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
                                                     const CUtensorMap* tma_c, const CUtensorMap* tma_sa, bool tma_store,
-                                                    bool copy_scales, bool weights_first, const Args& p) {
+                                                    bool copy_scales, bool weights_first, int a_rows, const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -266,10 +266,12 @@ struct block_scale_gemm_wgmma {
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        // The scales' bytes per stage of a tile: the A column's box (rows past M count, zero-filled)
-        // and one or two 16-byte runs of B scales.
+        // The bytes of a stage's A and B slabs: A's box has a_rows rows (see the launcher).
+        const std::uint32_t copy_bytes = static_cast<std::uint32_t>(a_rows) * scale_block + Shape::b_bytes;
+        // The scales' bytes per stage of a tile: the A column's box of a_rows rounded up to 4 (16
+        // bytes; rows past M count, zero-filled) and one or two 16-byte runs of B scales.
         const auto scale_copies = [&](bool b_hi) {
-          return copy_scales ? Shape::a_scale_bytes + 16u * (b_hi ? 2 : 1) : 0u;
+          return copy_scales ? 16u * ((a_rows + 3) / 4) + 16u * (b_hi ? 2 : 1) : 0u;
         };
         const auto copy_b_scales = [&](int stage, int n0, int kb, bool b_hi) {
           // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
@@ -305,7 +307,7 @@ struct block_scale_gemm_wgmma {
               const int n0 = walk.n0(t, Shape::block_n);
               const bool b_hi = has_b_hi(p, n0);
               for (int kb = kb_begin; kb < kb_end && b_ahead < weights_first_stages; ++kb, ++b_ahead) {
-                sm90::mbarrier_arrive_expect_tx(&full[b_ahead], Shape::stage_bytes + scale_copies(b_hi));
+                sm90::mbarrier_arrive_expect_tx(&full[b_ahead], copy_bytes + scale_copies(b_hi));
                 sm90::tma_load_2d(tma_b, &full[b_ahead], b_tile(b_ahead), kb * scale_block, n0);
                 if (copy_scales) copy_b_scales(b_ahead, n0, kb, b_hi);
               }
@@ -316,7 +318,7 @@ struct block_scale_gemm_wgmma {
           for (int t = first_tile; t < walk.tiles; t += tile_stride) {
             const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
             const bool b_hi = has_b_hi(p, n0);
-            const std::uint32_t stage_bytes = Shape::stage_bytes + scale_copies(b_hi);
+            const std::uint32_t stage_bytes = copy_bytes + scale_copies(b_hi);
             for (int kb = kb_begin; kb < kb_end; ++kb) {
               if constexpr (weights_ahead) {
                 if (b_ahead > 0) {  // B is on its way: the A slab and A scales only
@@ -706,10 +708,10 @@ template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
                                   const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
-                                  bool tma_store, bool copy_scales, bool weights_first, const Args args) {
+                                  bool tma_store, bool copy_scales, bool weights_first, int a_rows, const Args args) {
   kernel_body<arch::sm90, grid_wait::in_body>([&] {
     block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, weights_first,
-                                             args);
+                                             a_rows, args);
   });
 }
 
@@ -731,6 +733,9 @@ using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
 // Long k, few tiles: four consumer warpgroups share a 64×32 tile's k blocks (104 registers each).
 using wgmma_shape_64x32_k4 = wgmma_shape<64, 32, 15, 4>;
+// The same for decode on narrow N: 64×16 tiles (N = 2112 makes 132), twenty 10 KiB stages. At M <= 64
+// a stage holds only M rows of A (see the launcher), so the ring carries 40 KiB of weights in flight.
+using wgmma_shape_64x16_k4 = wgmma_shape<64, 16, 20, 4>;
 // Decode with long k: 64×64 tiles whose k blocks the two blocks of a cluster share, each block's
 // two consumers alternating over its half; the slot for the other block's sums takes a stage's room.
 using wgmma_shape_64x64_c2 = wgmma_shape<64, 64, 11, 2, 2, 2>;
@@ -808,7 +813,14 @@ int wgmma_resident_clusters() {
 template <class Shape, class Args>
 status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stream, int sms) {
   CUtensorMap tma_a{}, tma_b{}, tma_c{}, tma_sa{};
-  if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, Shape::block_m, scale_block); !s.ok()) return s;
+  // A tile's rows that each stage copies: all of them, or only the M rows where M ends inside the
+  // first row tile. The tensor copy fills rows past M with zeros, and on the H100 that is not
+  // free: with 64-row boxes the 64x16 tiles of 2112x7168 took 17.3 µs at M = 1 against 10.3 µs at
+  // M = 64. The rows left out keep whatever the stage held; they only reach accumulator rows past
+  // M, which are never stored (a row of C depends on its own row of A alone). The A scales' box
+  // is a_rows rounded up to 4 (a box row is a multiple of 16 bytes).
+  const int a_rows = p.m < Shape::block_m ? p.m : Shape::block_m;
+  if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, a_rows, scale_block); !s.ok()) return s;
   if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
     return s;
   // The tensor store needs a 16-byte-aligned C with 16-byte row pitch; else threads store directly.
@@ -825,7 +837,7 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   // The A scales as a [K/128, M] fp32 matrix (row stride = the layout's), copied BlockM at a time.
   if (copy_scales) {
     if (status s = sm90::make_tma_2d(tma_sa, p.a_scale.data, 4, p.k / scale_block, p.m, p.a_scale.stride, 1,
-                                     Shape::block_m, false);
+                                     (a_rows + 3) / 4 * 4, false);
         !s.ok())
       return s;
   }
@@ -862,7 +874,7 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   const bool weights_first = p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
                           Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales,
-                          weights_first, p);
+                          weights_first, a_rows, p);
 }
 
 }  // namespace gemm
