@@ -132,9 +132,9 @@ bool all_finite(const std::vector<bfloat16>& v) {
 
 TEST_CASE("programmatic dependent launch: GEMMs chained weight-first give the plain chain's bits", "[gemm]") {
   const bool gpu = hipfuse_test::gpu_sizes();
-  // K = 7168 and N = 2048 on the GPU: at M = 1 and 16 the first layer splits each tile's k blocks
-  // over four blocks, at 64 over the warpgroups of a block, at 300 and 4096 it takes whole-k tiles
-  // (with the scales by copy); the second layer (K = 2048) the whole-k and split tiles.
+  // K = 7168 and N = 2048 on the GPU: up to M = 64 the first layer takes 64x16 tiles whose k blocks
+  // four warpgroups of a block share, at 300 and 4096 whole-k tiles (with the scales by copy); the
+  // second layer (K = 2048) the whole-k and two-way split tiles.
   const int k = gpu ? 7168 : 512, n = gpu ? 2048 : 256, rounds = gpu ? 4 : 2;
   const weight w1(n, k), w2(k, n);
   for (int m : gpu ? std::vector<int>{1, 16, 64, 300, 4096} : std::vector<int>{1, 3}) {
@@ -158,9 +158,12 @@ TEST_CASE("programmatic dependent launch: a GEMM copying its weight first waits 
   const bool gpu = hipfuse_test::gpu_sizes();
   const int k = gpu ? 7168 : 1024;
   using gemm_args = gemm::block_scale_gemm_args<fp8, layout, float>;
-  // N = 2112 at M = 1 splits each tile over four blocks, N = 2048 at M = 16 over the two blocks of
-  // a cluster or four, M = 64 over warpgroups, M = 300 takes whole-k tiles with the scales by copy.
-  for (const auto& [m, n] : {std::pair{1, 2112}, std::pair{16, 2048}, std::pair{64, 2048}, std::pair{300, 2048}}) {
+  // The H100's picks: N = 2112 at M = 1 takes 64x16 tiles (which copy nothing before the wait),
+  // N = 1024 at M = 1 splits each 64x64 tile over four blocks, N = 4096 at M = 16 a 64x32 tile over
+  // four warpgroups, N = 7168 at M = 1 a 64x64 tile over two, and M = 300 takes whole-k 128x128
+  // tiles with the scales by copy.
+  for (const auto& [m, n] :
+       {std::pair{1, 2112}, std::pair{1, 1024}, std::pair{16, 4096}, std::pair{1, 7168}, std::pair{300, 2048}}) {
     INFO("M=" << m << " N=" << n << " K=" << k);
     const weight w(n, k);
     const std::int64_t stride = layout::natural_stride(m, k / 128);
