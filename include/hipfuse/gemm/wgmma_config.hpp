@@ -48,8 +48,8 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
   const std::int64_t tiles_64x16 = tiles(64, 16), tiles_64x32 = tiles(64, 32), tiles_64x64 = tiles(64, 64);
   const auto fills_one_round = [&](std::int64_t t) { return 2 * t > sms && t <= sms; };
   if (k >= 4096 && m <= 64 && fills_one_round(tiles_64x16)) return wgmma_config::t64x16_k4;
-  if (k >= 4096 && m <= 128 && fills_one_round(tiles_64x32)) return wgmma_config::t64x32_k4;
-  if (k >= 4096 && m > 32 && m <= 128 && tiles_64x32 <= sms) return wgmma_config::t64x32_k4;
+  if (k >= 4096 && m <= 128 && tiles_64x32 <= sms && (m > 32 || fills_one_round(tiles_64x32)))
+    return wgmma_config::t64x32_k4;
   const bool few_tiles = 2 * tiles_64x16 <= sms;
   if (k >= 4096 && few_tiles && m <= 32) {
     if (split_workspace && 4 * tiles_64x64 <= sms) return wgmma_config::t64x64_g4;
