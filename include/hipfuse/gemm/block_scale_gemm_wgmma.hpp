@@ -100,6 +100,13 @@ struct wgmma_shape {
   // Slots of 128 bytes (the A scales come by tensor copy, whose destination is 128-byte aligned).
   static constexpr int a_scale_bytes = scales_in_stages ? BlockM * 4 : 0;
   static constexpr int scale_bytes = scales_in_stages ? (a_scale_bytes + 16 * b_scale_blocks + 127) / 128 * 128 : 0;
+  // Whether the producer may copy its first B slabs before the previous grid is done (programmatic
+  // dependent launch, see run). Not on 64×16 tiles: chained to group_quant (fp8_linear, 2112x7168)
+  // they took 12.4 µs at M = 1 and 12.5 at M = 16 with the weights first, 11.5 and 11.6 without,
+  // 11.9 and 12.1 unchained (H100, interleaved; eight stages ahead instead of two: 12.2 and 12.3).
+  // Elsewhere the same chains were level within 0.5 % with or without (4096x7168, 7168x2048,
+  // 7168x16384 at M = 1-64).
+  static constexpr bool copies_weights_first = BlockN > 16;
   // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
   // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
   static constexpr bool staged_store = BlockN >= 64;
@@ -871,12 +878,8 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   // than unchained on the H100 (7168x16384 at M = 1: 48.0 -> 51.8 µs), with or without releasing
   // its dependents. B before the wait only when this launch may overlap the previous kernel (see run).
   if constexpr (Shape::cluster_split) stream.programmatic_dependent_launch = false;
-  // Not on 64×16 tiles: chained to group_quant (fp8_linear, 2112x7168) they took 12.4 µs at M = 1 and
-  // 12.5 at M = 16 with the weights first, 11.5 and 11.6 without, 11.9 and 12.1 unchained (H100,
-  // interleaved; eight stages ahead instead of two: 12.2 and 12.3). Elsewhere the same chains were
-  // level within 0.5 % with or without (4096x7168, 7168x2048, 7168x16384 at M = 1-64).
   const bool weights_first =
-      Shape::block_n > 16 && p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
+      Shape::copies_weights_first && p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
                           Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales,
                           weights_first, a_rows, p);
