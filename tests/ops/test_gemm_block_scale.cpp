@@ -433,26 +433,61 @@ TEST_CASE("block-scale GEMM, 64x16 wgmma tiles with a four-way k split", "[gemm]
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{2112, 7168}}, {1, 16, 64}, {});
 }
 
-// Every tile shape with M inside its first row tile, the stages' rows past M (and, on the 128-row
-// tiles, the A scales' slots past M rounded up to 4, which come by copy) NaN from before the launch.
+// The 64-row tiles with one consumer warpgroup taking every k block (decode up to 128 rows),
+// launched directly: N tails (200: a tile and a half of 64x128), k block counts from 3 to 9, M
+// inside the first row tile and in a last row tile that holds 36 or 2 rows (the stages' other
+// rows NaN from the fill before the launch), scales by copy and from global memory in every
+// layout, bias and padded strides.
+TEST_CASE("block-scale GEMM, 64-row wgmma tiles with one consumer", "[gemm]") {
+  options nan_shared;
+  nan_shared.nan_shared = true;
+  const auto run = [&](auto tile) {
+    using tile_t = decltype(tile);
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile_t>({{80, 384}, {200, 640}, {2112, 1152}},
+                                                                               {1, 7, 64, 100, 130}, nan_shared);
+    run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile_t>({{48, 512}}, {33}, {true, 0, 0});
+    run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile_t>({{96, 640}}, {5, 70},
+                                                                                          nan_shared);
+  };
+  run(wgmma_shape_tag<wgmma_shape_64x128>{});
+  run(wgmma_shape_tag<wgmma_shape_64x64_k1>{});
+  if (hipfuse_test::gpu_sizes()) {
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x128>>(
+        {{32768, 512}, {24576, 1536}}, {1, 16, 128}, {});
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64_k1>>(
+        {{7168, 2048}, {4096, 7168}}, {1, 64, 96}, {});
+  }
+}
+
+// Every tile shape with M inside its first row tile or inside a later one (whose stages copy only
+// the rows below M through their own boxes), the stages' rows past M (and, where the scales come
+// by copy, the A scales' slots past M rounded up to 4) NaN from before the launch.
 TEST_CASE("block-scale GEMM, wgmma stages past M are never read into C", "[gemm]") {
   options nan_shared;
   nan_shared.nan_shared = true;
   const std::vector<std::pair<int, int>> nk = {{200, 512}};
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x128>>(
-      nk, {1, 5, 100}, nan_shared);
+      nk, {1, 5, 100, 130, 250}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x192>>(
-      nk, {2, 64}, nan_shared);
+      nk, {2, 64, 133}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x64>>(
-      nk, {3}, nan_shared);
+      nk, {3, 190}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64>>(
-      nk, {1, 9}, nan_shared);
+      nk, {1, 9, 70}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x32>>(
-      nk, {6}, nan_shared);
+      nk, {6, 97}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x128>>(
+      nk, {1, 9, 66}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64_k1>>(
+      nk, {2, 127}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x32_k4>>(
+      nk, {96}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x16_k4>>(
+      nk, {80}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64_c2>>(
-      nk, {1, 7}, nan_shared);
+      nk, {1, 7, 70}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64_g4>>(
-      nk, {1, 7}, nan_shared);
+      nk, {1, 7, 70}, nan_shared);
 }
 
 // The small cases of a k split across four and two blocks: k block counts that leave a block none

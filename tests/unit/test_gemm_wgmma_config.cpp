@@ -87,16 +87,39 @@ TEST_CASE("wgmma k split across a cluster of two for decode with long k and very
     }
 }
 
-TEST_CASE("wgmma whole-k tiles for short k", "[gemm]") {
+TEST_CASE("wgmma 64-row tiles with one consumer for decode up to 128 rows", "[gemm]") {
   const int sms = 132;
-  // 32768x512: four k blocks; split tiles would hand each warpgroup one or two.
-  for (const int m : {1, 16, 64}) {
+  // 32768x512: 256 tiles of 64x128 (two rounds, 256 weight rows on the busiest SM) against 512
+  // of 64x64 (four rounds, 256 rows): the tie goes to the wider tile. At 65-128 rows still 64x128.
+  for (const int m : {1, 16, 64, 100, 128}) {
     INFO("M = " << m);
-    CHECK(pick_wgmma_config(m, 32768, sms, 512) == wgmma_config::t128x128);
+    CHECK(pick_wgmma_config(m, 32768, sms, 512) == wgmma_config::t64x128);
   }
-  // Longer k at the same M keeps the split decode tiles.
-  const wgmma_config c = pick_wgmma_config(16, 24576, sms, 1536);
-  CHECK((c == wgmma_config::t64x64 || c == wgmma_config::t64x32));
+  // 7168x2048 and 7168x4096: 112 tiles of 64x64 in one round (64 rows) against 56 of 64x128 (128).
+  for (const int k : {2048, 4096})
+    for (const int m : {1, 16, 64}) {
+      INFO("K = " << k << ", M = " << m);
+      CHECK(pick_wgmma_config(m, 7168, sms, k) == wgmma_config::t64x64_k1);
+    }
+  // Two row tiles: 224 of 64x64 in two rounds (128 rows) against 112 of 64x128 in one (128).
+  CHECK(pick_wgmma_config(128, 7168, sms, 2048) == wgmma_config::t64x128);
+  // 24576x1536: 384 of 64x64 in three rounds (192 rows) against 192 of 64x128 in two (256).
+  CHECK(pick_wgmma_config(16, 24576, sms, 1536) == wgmma_config::t64x64_k1);
+  CHECK(pick_wgmma_config(128, 24576, sms, 1536) == wgmma_config::t64x128);
+  // Long k: 4096x7168 at 65-128 rows (128 tiles of 64x64, more than half the SMs); below that
+  // the four-way 64x32 split comes first. From k = 8192 the 64x64 tiles split k two ways.
+  CHECK(pick_wgmma_config(128, 4096, sms, 7168) == wgmma_config::t64x64_k1);
+  CHECK(pick_wgmma_config(16, 4096, sms, 7168) == wgmma_config::t64x32_k4);
+  CHECK(pick_wgmma_config(16, 7168, sms, 16384) == wgmma_config::t64x64);
+  CHECK(pick_wgmma_config(128, 7168, sms, 16384) == wgmma_config::t64x128);
+  // Not above 128 rows, not with k unknown, not with long k and few 64x64 tiles (N = 1024, 40 rows:
+  // 16 tiles, which the four-way split spreads over more warpgroups).
+  CHECK(pick_wgmma_config(256, 7168, sms, 2048) == wgmma_config::t128x128);
+  for (const wgmma_config c : {pick_wgmma_config(16, 24576, sms), pick_wgmma_config(40, 1024, sms, 7168),
+                               pick_wgmma_config(129, 32768, sms, 512)}) {
+    CHECK(c != wgmma_config::t64x128);
+    CHECK(c != wgmma_config::t64x64_k1);
+  }
 }
 
 TEST_CASE("wgmma k split over four blocks through a workspace for decode with very few tiles", "[gemm]") {

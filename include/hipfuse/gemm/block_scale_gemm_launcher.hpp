@@ -157,6 +157,9 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
         case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
         case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);
         case wgmma_config::t64x64: return launch_block_scale_gemm_wgmma<wgmma_shape_64x64, Args>(args, stream, sms);
+        case wgmma_config::t64x128: return launch_block_scale_gemm_wgmma<wgmma_shape_64x128, Args>(args, stream, sms);
+        case wgmma_config::t64x64_k1:
+          return launch_block_scale_gemm_wgmma<wgmma_shape_64x64_k1, Args>(args, stream, sms);
         case wgmma_config::t64x32: return launch_block_scale_gemm_wgmma<wgmma_shape_64x32, Args>(args, stream, sms);
         case wgmma_config::t64x32_k4:
           return launch_block_scale_gemm_wgmma<wgmma_shape_64x32_k4, Args>(args, stream, sms);

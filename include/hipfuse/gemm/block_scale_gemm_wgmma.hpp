@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include "../config.hpp"
 
 #if defined(HIPFUSE_PLATFORM_CUDA)
@@ -180,6 +181,15 @@ struct block_scales {
   float a0, a1, b, b_hi;
 };
 
+// The boxes the producer copies A and its scales in (see the launcher): `rows` rows per row tile,
+// except in a last row tile that M ends inside, past the first, which takes `tail_rows` through the
+// tail maps (the same as the others where there is no such tile).
+struct wgmma_a_boxes {
+  const CUtensorMap* tail;
+  const CUtensorMap* tail_scales;
+  int rows, tail_rows;
+};
+
 template <class Shape, class Args>
 struct block_scale_gemm_wgmma {
   static_assert(std::is_same_v<typename Args::b_layout, b_standard>,
@@ -212,8 +222,9 @@ struct block_scale_gemm_wgmma {
   static constexpr int weights_first_stages = Shape::stages < 2 ? Shape::stages : 2;
 
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
-                                                    const CUtensorMap* tma_c, const CUtensorMap* tma_sa, bool tma_store,
-                                                    bool copy_scales, bool weights_first, int a_rows, const Args& p) {
+                                                    const CUtensorMap* tma_c, const CUtensorMap* tma_sa,
+                                                    const wgmma_a_boxes& a_boxes, bool tma_store, bool copy_scales,
+                                                    bool weights_first, const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -239,6 +250,10 @@ struct block_scale_gemm_wgmma {
       sm90::prefetch_tma_descriptor(tma_a);
       sm90::prefetch_tma_descriptor(tma_b);
       if (copy_scales) sm90::prefetch_tma_descriptor(tma_sa);
+      if (a_boxes.tail_rows != a_boxes.rows) {
+        sm90::prefetch_tma_descriptor(a_boxes.tail);
+        if (copy_scales) sm90::prefetch_tma_descriptor(a_boxes.tail_scales);
+      }
       for (int s = 0; s < Shape::stages; ++s) {
         sm90::mbarrier_init(&full[s], 1);
         sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
@@ -273,12 +288,17 @@ struct block_scale_gemm_wgmma {
     if (warpgroup == 0) {
       sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        // The bytes of a stage's A and B slabs: A's box has a_rows rows (see the launcher).
-        const std::uint32_t copy_bytes = static_cast<std::uint32_t>(a_rows) * scale_block + Shape::b_bytes;
-        // The scales' bytes per stage of a tile: the A column's box of a_rows rounded up to 4 (16
-        // bytes; rows past M count, zero-filled) and one or two 16-byte runs of B scales.
-        const auto scale_copies = [&](bool b_hi) {
-          return copy_scales ? 16u * ((a_rows + 3) / 4) + 16u * (b_hi ? 2 : 1) : 0u;
+        // A tile's A boxes (the tail ones in the last row tile where M ends inside it, see the launcher).
+        const auto is_tail = [&](int m0) { return p.m - m0 < a_boxes.rows; };
+        // The bytes of a stage of the tile at row m0: its A box's rows of 128 bytes, B's slab, and
+        // with the scales the A column's box (its rows rounded up to 4: 16 bytes; rows past M count,
+        // zero-filled) and one or two 16-byte runs of B scales.
+        const auto stage_copy_bytes = [&](int m0, bool b_hi) {
+          const std::uint32_t rows = static_cast<std::uint32_t>(is_tail(m0) ? a_boxes.tail_rows : a_boxes.rows);
+          return rows * scale_block + Shape::b_bytes + (copy_scales ? 16u * ((rows + 3) / 4) + 16u * (b_hi ? 2 : 1) : 0u);
+        };
+        const auto copy_a = [&](int stage, int m0, int kb) {
+          sm90::tma_load_2d(is_tail(m0) ? a_boxes.tail : tma_a, &full[stage], a_tile(stage), kb * scale_block, m0);
         };
         const auto copy_b_scales = [&](int stage, int n0, int kb, bool b_hi) {
           // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
@@ -291,7 +311,8 @@ struct block_scale_gemm_wgmma {
         // copy up to the stride read past the end of a buffer sized to the layout's extent, whose last
         // column ends at row M).
         const auto copy_a_scales = [&](int stage, int m0, int kb) {
-          sm90::tma_load_2d(tma_sa, &full[stage], scale_slots + stage * Shape::scale_bytes, m0, kb);
+          sm90::tma_load_2d(is_tail(m0) ? a_boxes.tail_scales : tma_sa, &full[stage],
+                            scale_slots + stage * Shape::scale_bytes, m0, kb);
         };
         // Weights first (launched by programmatic dependent launch, and the caller says the previous
         // kernel does not write B): the first two stages' B slabs (and B scales) are on their way
@@ -311,10 +332,10 @@ struct block_scale_gemm_wgmma {
           int b_ahead = 0;
           if constexpr (weights_ahead) {
             for (int t = first_tile; t < walk.tiles && b_ahead < weights_first_stages; t += tile_stride) {
-              const int n0 = walk.n0(t, Shape::block_n);
+              const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
               const bool b_hi = has_b_hi(p, n0);
               for (int kb = kb_begin; kb < kb_end && b_ahead < weights_first_stages; ++kb, ++b_ahead) {
-                sm90::mbarrier_arrive_expect_tx(&full[b_ahead], copy_bytes + scale_copies(b_hi));
+                sm90::mbarrier_arrive_expect_tx(&full[b_ahead], stage_copy_bytes(m0, b_hi));
                 sm90::tma_load_2d(tma_b, &full[b_ahead], b_tile(b_ahead), kb * scale_block, n0);
                 if (copy_scales) copy_b_scales(b_ahead, n0, kb, b_hi);
               }
@@ -325,12 +346,12 @@ struct block_scale_gemm_wgmma {
           for (int t = first_tile; t < walk.tiles; t += tile_stride) {
             const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
             const bool b_hi = has_b_hi(p, n0);
-            const std::uint32_t stage_bytes = copy_bytes + scale_copies(b_hi);
+            const std::uint32_t stage_bytes = stage_copy_bytes(m0, b_hi);
             for (int kb = kb_begin; kb < kb_end; ++kb) {
               if constexpr (weights_ahead) {
                 if (b_ahead > 0) {  // B is on its way: the A slab and A scales only
                   --b_ahead;
-                  sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
+                  copy_a(at.stage, m0, kb);
                   if (copy_scales) copy_a_scales(at.stage, m0, kb);
                   at.advance();
                   continue;
@@ -338,7 +359,7 @@ struct block_scale_gemm_wgmma {
               }
               sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
               sm90::mbarrier_arrive_expect_tx(&full[at.stage], stage_bytes);
-              sm90::tma_load_2d(tma_a, &full[at.stage], a_tile(at.stage), kb * scale_block, m0);
+              copy_a(at.stage, m0, kb);
               sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
               if (copy_scales) {
                 copy_a_scales(at.stage, m0, kb);
@@ -557,7 +578,8 @@ struct block_scale_gemm_wgmma {
     // the others' sums and arrives on their partials_empty): every thread, producers included.
     if constexpr (Shape::cluster_split) sm90::cluster_sync();
 #else
-    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_sa, (void)tma_store, (void)copy_scales, (void)weights_first, (void)p;
+    (void)tma_a, (void)tma_b, (void)tma_c, (void)tma_sa, (void)a_boxes, (void)tma_store, (void)copy_scales,
+        (void)weights_first, (void)p;
     platform::trap("the wgmma GEMM needs sm_90a code: build with -gencode arch=compute_90a,code=sm_90a, or pick "
                    "backend::mma_sync_e4m3");
 #endif
@@ -715,10 +737,13 @@ template <class Shape, class Args>
 __global__ void __launch_bounds__(Shape::threads, 1)
     block_scale_gemm_wgmma_kernel(const __grid_constant__ CUtensorMap tma_a, const __grid_constant__ CUtensorMap tma_b,
                                   const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
-                                  bool tma_store, bool copy_scales, bool weights_first, int a_rows, const Args args) {
+                                  const __grid_constant__ CUtensorMap tma_a_tail,
+                                  const __grid_constant__ CUtensorMap tma_sa_tail, int a_rows, int a_tail_rows,
+                                  bool tma_store, bool copy_scales, bool weights_first, const Args args) {
   kernel_body<arch::sm90, grid_wait::in_body>([&] {
-    block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa, tma_store, copy_scales, weights_first,
-                                             a_rows, args);
+    block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa,
+                                             wgmma_a_boxes{&tma_a_tail, &tma_sa_tail, a_rows, a_tail_rows}, tma_store,
+                                             copy_scales, weights_first, args);
   });
 }
 
@@ -738,6 +763,12 @@ using wgmma_shape_128x192 = wgmma_shape<128, 192, 4, 1, 1>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
+// Decode up to 128 rows (see pick_wgmma_config): 64-row tiles whose one consumer takes every k block,
+// with the scales in the stages (eight 24 KiB stages of 64x128, twelve 16 KiB ones of 64x64). Where
+// the weight stream is the bound, a second consumer per row group only added its hand-over: on the
+// H100 7168x2048 at M = 16 took 8.2 µs in these 64x64 tiles against 8.7 with the k split two ways.
+using wgmma_shape_64x128 = wgmma_shape<64, 128, 8, 1, 2>;
+using wgmma_shape_64x64_k1 = wgmma_shape<64, 64, 12, 1, 2>;
 // Long k, few tiles: four consumer warpgroups share a 64×32 tile's k blocks (104 registers each).
 using wgmma_shape_64x32_k4 = wgmma_shape<64, 32, 15, 4>;
 // The same for decode on narrow N: 64×16 tiles (N = 2112 makes 132), twenty 10 KiB stages. At M <= 64
@@ -819,15 +850,20 @@ int wgmma_resident_clusters() {
 
 template <class Shape, class Args>
 status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stream, int sms) {
-  CUtensorMap tma_a{}, tma_b{}, tma_c{}, tma_sa{};
-  // A tile's rows that each stage copies: all of them, or only the M rows where M ends inside the
-  // first row tile. The tensor copy fills rows past M with zeros, and on the H100 that is not
-  // free: with 64-row boxes the 64x16 tiles of 2112x7168 took 17.3 µs at M = 1 against 10.3 µs at
-  // M = 64. The rows left out keep whatever the stage held; they only reach accumulator rows past
-  // M, which are never stored (a row of C depends on its own row of A alone). The A scales' box
-  // is a_rows rounded up to 4 (a box row is a multiple of 16 bytes).
+  CUtensorMap tma_a{}, tma_b{}, tma_c{}, tma_sa{}, tma_a_tail{}, tma_sa_tail{};
+  // The rows of A a stage copies: only those below M. The tensor copy fills rows past M with zeros,
+  // and on the H100 that is not free: with 64-row boxes the 64x16 tiles of 2112x7168 took 17.3 µs
+  // at M = 1 against 10.3 µs at M = 64, and the 64x32 ones split four ways 14.2 µs at M = 96 against
+  // 11.3 at M = 128. So the boxes are a_rows tall (the tile's rows, or M where M ends inside the
+  // first row tile), and where M ends inside a later row tile, that tile's copies go through maps
+  // of a_tail_rows. The rows left out keep whatever the stage held; they only reach accumulator
+  // rows past M, which are never stored (a row of C depends on its own row of A alone). The A
+  // scales' boxes are the same rows rounded up to 4 (a box row is a multiple of 16 bytes).
   const int a_rows = p.m < Shape::block_m ? p.m : Shape::block_m;
+  const int a_tail_rows = p.m > Shape::block_m && p.m % Shape::block_m != 0 ? p.m % Shape::block_m : a_rows;
   if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, a_rows, scale_block); !s.ok()) return s;
+  if (status s = sm90::make_tma_2d(tma_a_tail, p.a, 1, p.m, p.k, p.lda, a_tail_rows, scale_block); !s.ok())
+    return s;
   if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
     return s;
   // The tensor store needs a 16-byte-aligned C with 16-byte row pitch; else threads store directly.
@@ -843,10 +879,11 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
                   (p.k / scale_block) % 4 == 0 && reinterpret_cast<std::uintptr_t>(p.b_scale) % 16 == 0;
   // The A scales as a [K/128, M] fp32 matrix (row stride = the layout's), copied BlockM at a time.
   if (copy_scales) {
-    if (status s = sm90::make_tma_2d(tma_sa, p.a_scale.data, 4, p.k / scale_block, p.m, p.a_scale.stride, 1,
-                                     (a_rows + 3) / 4 * 4, false);
-        !s.ok())
-      return s;
+    for (auto [map, rows] : {std::pair<CUtensorMap*, int>{&tma_sa, a_rows}, {&tma_sa_tail, a_tail_rows}})
+      if (status s = sm90::make_tma_2d(*map, p.a_scale.data, 4, p.k / scale_block, p.m, p.a_scale.stride, 1,
+                                       (rows + 3) / 4 * 4, false);
+          !s.ok())
+        return s;
   }
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
@@ -881,8 +918,8 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   const bool weights_first =
       Shape::copies_weights_first && p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
-                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_store, copy_scales,
-                          weights_first, a_rows, p);
+                          Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_a_tail, tma_sa_tail, a_rows,
+                          a_tail_rows, tma_store, copy_scales, weights_first, p);
 }
 
 }  // namespace gemm

@@ -6,7 +6,19 @@
 namespace hipfuse {
 namespace gemm {
 
-enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4, t64x16_k4, t64x64_c2, t64x64_g4 };
+enum class wgmma_config {
+  t128x192,
+  t128x128,
+  t128x64,
+  t64x64,
+  t64x32,
+  t64x32_k4,
+  t64x16_k4,
+  t64x64_c2,
+  t64x64_g4,
+  t64x128,
+  t64x64_k1
+};
 
 // Estimated time = rounds of tiles over the SMs × the time of one tile relative to 128×128, the
 // relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
@@ -36,9 +48,18 @@ enum class wgmma_config { t128x192, t128x128, t128x64, t64x64, t64x32, t64x32_k4
 // time by 5-15 %; on the DeepSeek shapes the block-local split is now faster (7168x16384 at M = 1 /
 // 16: 42.9 / 43.3 µs in 64x64 tiles against 46.4 / 46.6 on the cluster split).
 //
-// Short k (k < 1024, fewer than 8 blocks, which the split tiles would deal out one or two per
-// warpgroup) keeps to the whole-k tiles: 32768x512 at M = 1 / 16 / 32 / 64 took 10.6 / 10.4 / 10.9
-// / 11.6 µs in 128x128 tiles against 10.9 / 11.4 / 11.5 / 12.1 in 64x64 split ones.
+// Otherwise, up to 128 rows (one or two row tiles of 64) with k known, where k is short or the
+// 64x64 tiles fill more than half the SMs: 64-row tiles whose one consumer takes every k block,
+// the scales riding in the stages (64x128 or 64x64, the one whose busiest SM streams fewer weight
+// rows: rounds of tiles × columns; a tie goes to the wider tile). On the H100 (interleaved, 10
+// shapes × M = 1-128) these beat the previous picks by up to 11 %: 32768x512 at M = 1 / 16 / 64
+// 9.0 / 9.2 / 10.2 µs in 64x128 tiles against 9.8 / 9.9 / 10.8 in 128x128; 7168x2048 7.9 / 8.2 /
+// 8.6 in 64x64 against 8.5 / 8.7 / 9.1 with the k split two ways; 24576x1536 at M = 128 18.3 in
+// 64x128 against 20.3 in 128x192; 4096x7168 at M = 128 14.9 in 64x64 against 16.3. From k = 8192
+// the 64x64 tiles keep the two-way split, which gives a tile's long chain of k blocks two
+// warpgroups (7168x16384 at M = 1 / 64: 43.0 / 44.5 against 43.4 / 45.9).
+// Above 128 rows, short k (k < 1024, fewer than 8 blocks, which the split tiles would deal out one
+// or two per warpgroup) keeps to the 128-row tiles in the estimate below.
 // k = 0: not known; none of these rules applies.
 inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clusters2 = 0,
                                       bool split_workspace = false) {
@@ -54,6 +75,11 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
   if (k >= 4096 && few_tiles && m <= 32) {
     if (split_workspace && 4 * tiles_64x64 <= sms) return wgmma_config::t64x64_g4;
     if (m >= 2 && 2 * tiles_64x64 <= clusters2) return wgmma_config::t64x64_c2;
+  }
+  if (k > 0 && m <= 128 && (k < 4096 || 2 * tiles_64x64 > sms)) {
+    const auto busiest_sm_rows = [&](int block_n) { return (tiles(64, block_n) + sms - 1) / sms * block_n; };
+    if (busiest_sm_rows(128) <= busiest_sm_rows(64)) return wgmma_config::t64x128;
+    return k >= 8192 ? wgmma_config::t64x64 : wgmma_config::t64x64_k1;
   }
   struct candidate {
     wgmma_config config;
