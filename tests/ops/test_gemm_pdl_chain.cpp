@@ -160,10 +160,10 @@ TEST_CASE("programmatic dependent launch: a GEMM copying its weight first waits 
   using gemm_args = gemm::block_scale_gemm_args<fp8, layout, float>;
   // The H100's picks: N = 2112 at M = 1 takes 64x16 tiles (which copy nothing before the wait),
   // N = 1024 at M = 1 splits each 64x64 tile over four blocks, N = 4096 at M = 16 a 64x32 tile over
-  // four warpgroups, N = 7168 at M = 1 a 64x64 tile over two, and M = 300 takes whole-k 128x128
-  // tiles with the scales by copy.
-  for (const auto& [m, n] :
-       {std::pair{1, 2112}, std::pair{1, 1024}, std::pair{16, 4096}, std::pair{1, 7168}, std::pair{300, 2048}}) {
+  // four warpgroups, N = 7168 at M = 1 and N = 12288 at M = 16 64x64 and 64x128 tiles with one
+  // consumer and the scales by copy, and M = 300 takes whole-k 128x128 tiles.
+  for (const auto& [m, n] : {std::pair{1, 2112}, std::pair{1, 1024}, std::pair{16, 4096}, std::pair{1, 7168},
+                             std::pair{16, 12288}, std::pair{300, 2048}}) {
     INFO("M=" << m << " N=" << n << " K=" << k);
     const weight w(n, k);
     const std::int64_t stride = layout::natural_stride(m, k / 128);

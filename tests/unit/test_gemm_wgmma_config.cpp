@@ -111,6 +111,8 @@ TEST_CASE("wgmma 64-row tiles with one consumer for decode up to 128 rows", "[ge
   CHECK(pick_wgmma_config(128, 4096, sms, 7168) == wgmma_config::t64x64_k1);
   CHECK(pick_wgmma_config(16, 4096, sms, 7168) == wgmma_config::t64x32_k4);
   CHECK(pick_wgmma_config(16, 7168, sms, 16384) == wgmma_config::t64x64);
+  CHECK(pick_wgmma_config(1, 7168, sms, 7168) == wgmma_config::t64x64_k1);
+  CHECK(pick_wgmma_config(16, 12288, sms, 7168) == wgmma_config::t64x128);  // a tie at 128 rows
   CHECK(pick_wgmma_config(128, 7168, sms, 16384) == wgmma_config::t64x128);
   // Not above 128 rows, not with k unknown, not with long k and few 64x64 tiles (N = 1024, 40 rows:
   // 16 tiles, which the four-way split spreads over more warpgroups).

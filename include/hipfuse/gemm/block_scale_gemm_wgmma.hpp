@@ -106,8 +106,10 @@ struct wgmma_shape {
   // they took 12.4 µs at M = 1 and 12.5 at M = 16 with the weights first, 11.5 and 11.6 without,
   // 11.9 and 12.1 unchained (H100, interleaved; eight stages ahead instead of two: 12.2 and 12.3).
   // Elsewhere the same chains were level within 0.5 % with or without (4096x7168, 7168x2048,
-  // 7168x16384 at M = 1-64).
-  static constexpr bool copies_weights_first = BlockN > 16;
+  // 7168x16384 at M = 1-64). Nor on the 64-row tiles with one consumer: at M = 128 in the same
+  // chains 4096x7168 took 17.8 µs with the weights first against 16.9 without, 24576x1536 20.2
+  // against 20.0, and at M <= 64 the two were within 0.8 %.
+  static constexpr bool copies_weights_first = BlockN > 16 && !(BlockM == 64 && KSplit == 1);
   // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
   // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
   static constexpr bool staged_store = BlockN >= 64;
