@@ -106,10 +106,11 @@ struct wgmma_shape {
   // they took 12.4 µs at M = 1 and 12.5 at M = 16 with the weights first, 11.5 and 11.6 without,
   // 11.9 and 12.1 unchained (H100, interleaved; eight stages ahead instead of two: 12.2 and 12.3).
   // Elsewhere the same chains were level within 0.5 % with or without (4096x7168, 7168x2048,
-  // 7168x16384 at M = 1-64). Nor on the 64-row tiles with one consumer: at M = 128 in the same
-  // chains 4096x7168 took 17.8 µs with the weights first against 16.9 without, 24576x1536 20.2
-  // against 20.0, and at M <= 64 the two were within 0.8 %.
-  static constexpr bool copies_weights_first = BlockN > 16 && !(BlockM == 64 && KSplit == 1);
+  // 7168x16384 at M = 1-64). The 64-row tiles with one consumer keep it: chained to group_quant
+  // the two were within 0.8 % at M <= 64 and the weights first cost up to 5 % at M = 128 (4096x7168
+  // 17.8 against 16.9 µs), but GEMMs chained to GEMMs (bench_gemm's PDL column) lost 5-12 % without
+  // it (32768x512 at M = 16 / 64: 7.7 / 8.5 µs with, 8.7 / 9.5 without; 7168x2048 at M = 16 7.0 / 7.6).
+  static constexpr bool copies_weights_first = BlockN > 16;
   // The epilogue stages each consumer's 64 × BlockN bf16 result in shared memory for a tensor
   // store, in boxes of 64 × 64 (128-byte rows, the same swizzle); n = 32 tiles store directly.
   static constexpr bool staged_store = BlockN >= 64;
