@@ -24,7 +24,6 @@
 #include <atomic>
 #include <cstdint>
 #include <type_traits>
-#include <utility>
 #include "../config.hpp"
 
 #if defined(HIPFUSE_PLATFORM_CUDA)
@@ -864,9 +863,13 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   // scales' boxes are the same rows rounded up to 4 (a box row is a multiple of 16 bytes).
   const int a_rows = p.m < Shape::block_m ? p.m : Shape::block_m;
   const int a_tail_rows = p.m > Shape::block_m && p.m % Shape::block_m != 0 ? p.m % Shape::block_m : a_rows;
+  const bool has_tail = a_tail_rows != a_rows;  // else the tail maps are copies, never used
   if (status s = sm90::make_tma_2d(tma_a, p.a, 1, p.m, p.k, p.lda, a_rows, scale_block); !s.ok()) return s;
-  if (status s = sm90::make_tma_2d(tma_a_tail, p.a, 1, p.m, p.k, p.lda, a_tail_rows, scale_block); !s.ok())
-    return s;
+  tma_a_tail = tma_a;
+  if (has_tail) {
+    if (status s = sm90::make_tma_2d(tma_a_tail, p.a, 1, p.m, p.k, p.lda, a_tail_rows, scale_block); !s.ok())
+      return s;
+  }
   if (status s = sm90::make_tma_2d(tma_b, p.b.ptr, 1, p.n, p.k, p.b.ld, Shape::block_n, scale_block); !s.ok())
     return s;
   // The tensor store needs a 16-byte-aligned C with 16-byte row pitch; else threads store directly.
@@ -882,11 +885,15 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
                   (p.k / scale_block) % 4 == 0 && reinterpret_cast<std::uintptr_t>(p.b_scale) % 16 == 0;
   // The A scales as a [K/128, M] fp32 matrix (row stride = the layout's), copied BlockM at a time.
   if (copy_scales) {
-    for (auto [map, rows] : {std::pair<CUtensorMap*, int>{&tma_sa, a_rows}, {&tma_sa_tail, a_tail_rows}})
-      if (status s = sm90::make_tma_2d(*map, p.a_scale.data, 4, p.k / scale_block, p.m, p.a_scale.stride, 1,
-                                       (rows + 3) / 4 * 4, false);
-          !s.ok())
-        return s;
+    const auto scale_map = [&](CUtensorMap& map, int rows) {
+      return sm90::make_tma_2d(map, p.a_scale.data, 4, p.k / scale_block, p.m, p.a_scale.stride, 1, (rows + 3) / 4 * 4,
+                               false);
+    };
+    if (status s = scale_map(tma_sa, a_rows); !s.ok()) return s;
+    tma_sa_tail = tma_sa;
+    if (has_tail) {
+      if (status s = scale_map(tma_sa_tail, a_tail_rows); !s.ok()) return s;
+    }
   }
   auto kernel = block_scale_gemm_wgmma_kernel<Shape, Args>;
   if (cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Shape::shared_bytes) != cudaSuccess)
