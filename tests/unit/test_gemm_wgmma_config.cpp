@@ -113,7 +113,7 @@ TEST_CASE("wgmma 64-row tiles with one consumer for decode up to 128 rows", "[ge
   CHECK(pick_wgmma_config(16, 7168, sms, 16384) == wgmma_config::t64x64);
   CHECK(pick_wgmma_config(1, 7168, sms, 7168) == wgmma_config::t64x64_k1);
   CHECK(pick_wgmma_config(16, 12288, sms, 7168) == wgmma_config::t64x128);  // a tie at 128 rows
-  CHECK(pick_wgmma_config(128, 7168, sms, 16384) == wgmma_config::t64x128);
+  CHECK(pick_wgmma_config(128, 7168, sms, 16384) == wgmma_config::t128x64);  // above 64 rows with k >= 8192
   // Not above 128 rows, not with k unknown, not with long k and few 64x64 tiles (N = 1024, 40 rows:
   // 16 tiles, which the four-way split spreads over more warpgroups).
   CHECK(pick_wgmma_config(256, 7168, sms, 2048) == wgmma_config::t128x128);

@@ -57,7 +57,13 @@ enum class wgmma_config {
 // 8.6 in 64x64 against 8.5 / 8.7 / 9.1 with the k split two ways; 24576x1536 at M = 128 18.3 in
 // 64x128 against 20.3 in 128x192; 4096x7168 at M = 128 14.9 in 64x64 against 16.3. From k = 8192
 // the 64x64 tiles keep the two-way split, which gives a tile's long chain of k blocks two
-// warpgroups (7168x16384 at M = 1 / 64: 43.0 / 44.5 against 43.4 / 45.9).
+// warpgroups (7168x16384 at M = 1 / 64: 43.0 / 44.5 against 43.4 / 45.9), and above 64 rows the
+// estimate below decides (128x64 on 7168x16384): two row tiles of 64 read each weight twice, which
+// costs little while their blocks run side by side (46.5 µs in 64x128 tiles against 46.7 in 128x64
+// at M = 128) but more when chained to group_quant by programmatic dependent launch, where the
+// blocks start as the quantizer's leave: fp8_linear chained at M = 80 / 96 / 128 took 51.9 / 52.3 /
+// 53.9 µs in 64x128 tiles against 49.4 / 50.1 / 51.1 in 128x64 (unchained 49.9 / 50.7 / 51.7
+// against 50.5 / 51.4 / 52.5; interleaved).
 // Above 128 rows, short k (k < 1024, fewer than 8 blocks, which the split tiles would deal out one
 // or two per warpgroup) keeps to the 128-row tiles in the estimate below.
 // k = 0: not known; none of these rules applies.
@@ -76,7 +82,7 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
     if (split_workspace && 4 * tiles_64x64 <= sms) return wgmma_config::t64x64_g4;
     if (m >= 2 && 2 * tiles_64x64 <= clusters2) return wgmma_config::t64x64_c2;
   }
-  if (k > 0 && m <= 128 && (k < 4096 || 2 * tiles_64x64 > sms)) {
+  if (k > 0 && m <= 128 && (k < 4096 || 2 * tiles_64x64 > sms) && (m <= 64 || k < 8192)) {
     const auto busiest_sm_rows = [&](int block_n) { return (tiles(64, block_n) + sms - 1) / sms * block_n; };
     if (busiest_sm_rows(128) <= busiest_sm_rows(64)) return wgmma_config::t64x128;
     return k >= 8192 ? wgmma_config::t64x64 : wgmma_config::t64x64_k1;
