@@ -437,15 +437,23 @@ TEST_CASE("block-scale GEMM, 64x16 wgmma tiles with a four-way k split", "[gemm]
 // launched directly: N tails (200: a tile and a half of 64x128), k block counts from 3 to 9, M
 // inside the first row tile and in a last row tile that holds 36 or 2 rows (the stages' other
 // rows NaN from the fill before the launch), scales by copy and from global memory in every
-// layout, bias and padded strides.
+// layout (column-major with a stride that is not a multiple of 4 among them), bias and padded
+// strides (an odd ldc: the stores from registers instead of the tensor store).
 TEST_CASE("block-scale GEMM, 64-row wgmma tiles with one consumer", "[gemm]") {
   options nan_shared;
   nan_shared.nan_shared = true;
+  options padded;
+  padded.bias = true;
+  padded.lda_pad = 32;
+  padded.ldc_pad = 5;
+  options scale_padded;
+  scale_padded.scale_pad = 3;
   const auto run = [&](auto tile) {
     using tile_t = decltype(tile);
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile_t>({{80, 384}, {200, 640}, {2112, 1152}},
                                                                                {1, 7, 64, 100, 130}, nan_shared);
-    run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile_t>({{48, 512}}, {33}, {true, 0, 0});
+    run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile_t>({{48, 512}}, {33, 90}, padded);
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile_t>({{200, 512}}, {9, 70}, scale_padded);
     run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile_t>({{96, 640}}, {5, 70},
                                                                                           nan_shared);
   };
