@@ -104,8 +104,8 @@ __global__ void fill_shared_with_nan(int bytes) {
 
 // 0xFF bytes (NaN as fp8 e4m3fn and as fp32) in the shared memory of every SM, so that a tile
 // reading stage rows that no copy of its own launch wrote meets NaN there rather than zeros or an
-// earlier launch's data: the wgmma stages hold only the M rows of A when M ends inside the first
-// row tile, and the rows past M must not reach C.
+// earlier launch's data: the wgmma stages hold only the rows of A below M when M ends inside a row
+// tile, and the rows past M must not reach C.
 void fill_shared_memory_with_nan() {
 #if defined(HIPFUSE_PLATFORM_CUDA)
   constexpr int bytes = 227 * 1024;

@@ -134,7 +134,7 @@ TEST_CASE("programmatic dependent launch: GEMMs chained weight-first give the pl
   const bool gpu = hipfuse_test::gpu_sizes();
   // K = 7168 and N = 2048 on the GPU: up to M = 64 the first layer takes 64x16 tiles whose k blocks
   // four warpgroups of a block share, at 300 and 4096 whole-k tiles (with the scales by copy); the
-  // second layer (K = 2048) the whole-k and two-way split tiles.
+  // second layer (K = 2048) 64x64 tiles with one consumer up to M = 64 and whole-k 128-row tiles above.
   const int k = gpu ? 7168 : 512, n = gpu ? 2048 : 256, rounds = gpu ? 4 : 2;
   const weight w1(n, k), w2(k, n);
   for (int m : gpu ? std::vector<int>{1, 16, 64, 300, 4096} : std::vector<int>{1, 3}) {
