@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing hipfuse needs, idempotently, and prints the CMake arguments
 # that point the build at it (to stdout; progress goes to stderr).
-#   - Debian 12 packages: cmake, g++, ninja, clang-22, lld-22, Catch2 (only those missing).
+#   - Debian 12 packages: cmake, g++, ninja, clang-22, clang-tools-22 (clang-offload-bundler,
+#     which HIP object compiles run), lld-22, Catch2 (only those missing).
 #   - ROCm HIP headers, rocPRIM and the LLVM-22 AMD device libraries: an existing ROCm
 #     (HIPFUSE_ROCM_PATH, else /opt/rocm) if there is one; otherwise the ROCm 7.2.4 packages from
 #     Debian experimental, unpacked into .deps/rocm (never into the system).
@@ -15,7 +16,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages.
 need=()
-for pkg in cmake g++ ninja-build clang-22 lld-22 catch2 ca-certificates; do
+for pkg in cmake g++ ninja-build clang-22 clang-tools-22 lld-22 catch2 ca-certificates; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
