@@ -124,6 +124,27 @@ TEST_CASE("wgmma 64-row tiles with one consumer for decode up to 128 rows", "[ge
   }
 }
 
+TEST_CASE("wgmma decode with long k takes a 128-row tile that covers the problem in one round", "[gemm]") {
+  const int sms = 132;
+  // 18432x7168: 288 tiles of 64x64 in three rounds (the last on 24 SMs) or 144 of 64x128 in two;
+  // 96 of 128x192 fit in one round, 144 of 128x128 do not.
+  for (const int m : {1, 16, 64, 100, 128}) {
+    INFO("M = " << m);
+    CHECK(pick_wgmma_config(m, 18432, sms, 7168) == wgmma_config::t128x192);
+  }
+  // 12288x7168 above 64 rows: 384 tiles of 64x64 in three rounds; 96 of 128x128 in one. Up to 64
+  // rows the 96 tiles of 64x128 already take one round and stay.
+  for (const int m : {65, 96, 128}) {
+    INFO("M = " << m);
+    CHECK(pick_wgmma_config(m, 12288, sms, 7168) == wgmma_config::t128x128);
+  }
+  CHECK(pick_wgmma_config(64, 12288, sms, 7168) == wgmma_config::t64x128);
+  // Short k keeps the 64-row tiles in several rounds (24576x1536: 384 tiles of 64x64), and so does
+  // long k where no 128-row tile fits one round (28672x8192 at 16 rows: 224 of 128x128, 150 of 128x192).
+  CHECK(pick_wgmma_config(16, 24576, sms, 1536) == wgmma_config::t64x64_k1);
+  CHECK(pick_wgmma_config(16, 28672, sms, 8192) == wgmma_config::t64x128);
+}
+
 TEST_CASE("wgmma k split over four blocks through a workspace for decode with very few tiles", "[gemm]") {
   const int sms = 132, clusters2 = 66;
   // N = 1024: 16 tiles of 64x64, four blocks each fit at once; up to 32 rows, long k, with a workspace.

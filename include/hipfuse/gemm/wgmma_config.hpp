@@ -83,8 +83,18 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
     if (m >= 2 && 2 * tiles_64x64 <= clusters2) return wgmma_config::t64x64_c2;
   }
   if (k > 0 && m <= 128 && (k < 4096 || 2 * tiles_64x64 > sms) && (m <= 64 || k < 8192)) {
-    const auto busiest_sm_rows = [&](int block_n) { return (tiles(64, block_n) + sms - 1) / sms * block_n; };
-    if (busiest_sm_rows(128) <= busiest_sm_rows(64)) return wgmma_config::t64x128;
+    const auto rounds = [&](std::int64_t t) { return (t + sms - 1) / sms; };
+    const auto busiest_sm_rows = [&](int block_n) { return rounds(tiles(64, block_n)) * block_n; };
+    const bool wide = busiest_sm_rows(128) <= busiest_sm_rows(64);
+    // Long k where these tiles need more than one round: a 128-row tile that covers the problem
+    // in one round instead (the narrower first). The last round of the 64-row tiles runs on few
+    // SMs, each streaming at one SM's copy rate, while one round of the 128-row ones keeps most
+    // SMs on the weights and reads each weight once at any M up to 128.
+    if (k >= 4096 && rounds(tiles(64, wide ? 128 : 64)) > 1) {
+      if (tiles(128, 128) <= sms) return wgmma_config::t128x128;
+      if (tiles(128, 192) <= sms) return wgmma_config::t128x192;
+    }
+    if (wide) return wgmma_config::t64x128;
     return k >= 8192 ? wgmma_config::t64x64 : wgmma_config::t64x64_k1;
   }
   struct candidate {
