@@ -371,6 +371,17 @@ TEST_CASE("block-scale GEMM, DeepSeek-V3 shapes", "[gemm][deepseek]") {
   run_shapes<default_fp8, scale_col_major, float, b_standard, float>(nk, {1, 7, 64, 129, 257, 4096}, {});
 }
 
+// Decode with long k where the launcher takes one round of 128-row tiles over several of 64-row
+// ones on an H100 (pick_wgmma_config): 128x192 on 18432x7168 at M = 16, 128x128 on 12288x7168 at
+// M = 96 (a last row tile that holds part of its rows); the host runs reduced sizes.
+TEST_CASE("block-scale GEMM, long-k decode in one round of 128-row tiles", "[gemm]") {
+  const bool gpu = hipfuse_test::gpu_sizes();
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{gpu ? 18432 : 392, gpu ? 7168 : 512}}, {16},
+                                                                     {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{gpu ? 12288 : 264, gpu ? 7168 : 512}}, {96},
+                                                                     {});
+}
+
 // On sm90 the 128-row wgmma tiles take fp32 column-major A scales (stride a multiple of 4, K/128
 // a multiple of 4) by copy into the stages and every other case from global memory: both,
 // with a last row tile that holds only part of a scale column. M = 130 and 256 with N = 7168 run
