@@ -25,7 +25,8 @@
 #include "../platform/runtime.hpp"
 #include "../status.hpp"
 #include "block_scale_gemm.hpp"
-#include "block_scale_gemm_wgmma.hpp"
+#include "block_scale_gemm_wgmma_launch.hpp"
+#include "wgmma_config.hpp"
 
 namespace hipfuse {
 namespace gemm {

@@ -97,8 +97,8 @@ template <class Fp8, bool SmallM>
 struct tile_config<arch::sm89, backend::mma_sync_e4m3, Fp8, SmallM> : nvidia_tile_config<arch::sm89, Fp8, SmallM> {};
 template <class Fp8, bool SmallM>
 struct tile_config<arch::sm90, backend::mma_sync_e4m3, Fp8, SmallM> : nvidia_tile_config<arch::sm90, Fp8, SmallM> {};
-// wgmma is a whole-kernel backend (block_scale_gemm_wgmma.hpp, its shapes there); a tile computed
-// inside a user's kernel on sm90 runs the mma.sync tile.
+// wgmma is a whole-kernel backend (block_scale_gemm_wgmma.hpp, its shapes in wgmma_shape_sm90.hpp);
+// a tile computed inside a user's kernel on sm90 runs the mma.sync tile.
 template <class Fp8, bool SmallM>
 struct tile_config<arch::sm90, backend::wgmma_e4m3, Fp8, SmallM> : nvidia_tile_config<arch::sm90, Fp8, SmallM> {};
 

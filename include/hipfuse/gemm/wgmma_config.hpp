@@ -1,5 +1,5 @@
-// Which wgmma tile shape the sm90 GEMM launcher runs for a problem (block_scale_gemm_wgmma.hpp
-// has the shapes). Plain host code, so the choice is testable on any platform.
+// Which wgmma tile shape the sm90 GEMM launcher runs for a problem (wgmma_shape_sm90.hpp has
+// the shapes). Plain host code, so the choice is testable on any platform.
 #pragma once
 #include <cstdint>
 
@@ -31,7 +31,7 @@ enum class wgmma_config {
 // Long k with few tiles: whole-k tiles of 64 rows whose k blocks four consumer warpgroups of the
 // block share (no hand-over between blocks), the narrowest of 64x16 (up to 64 rows) and 64x32 (up
 // to 128) that fills more than half the SMs in one round. Interleaved samples on the H100, µs,
-// once the tensor copies of A stopped filling rows past M (block_scale_gemm_wgmma.hpp, the launcher):
+// once the tensor copies of A stopped filling rows past M (block_scale_gemm_wgmma_launch.hpp):
 // 2112x7168 at M = 1 / 4 / 16 / 32 / 64 takes 10.5 / 9.8 / 10.1 / 10.2 / 10.5 in 64x16 tiles
 // against 10.9 / 10.7 / 11.0 / 11.2 / 11.2 for the previous pick (four blocks per tile through the
 // workspace, or 64x32 split four ways from 33 rows); 4096x7168 at M = 1 / 16 / 32 13.5 / 14.5 /
