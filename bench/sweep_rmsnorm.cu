@@ -286,7 +286,7 @@ int main(int argc, char** argv) {
   if (want("rmsq7168"))
     sweep(rep, opt, "rmsq7168", false, true,
           {quant_variant<cfg16<256, 2, 256>>("256x2x16 each"), quant_variant<cfg16<128, 4, 128>>("128x4x16 each"),
-           quant_variant<cfg16<512, 1, 512, true>>("512x1x16 pre"),
+           quant_variant<cfg16<512, 1, 512, true>>("512x1x16 pre"), quant_variant<cfg16<256, 2, 256, true>>("256x2x16 pre"),
            quant_variant<cfg<128, 7, 128>>("128x7 each"), quant_variant<cfg<128, 8, 128>>("128x8 each"),
            quant_variant<cfg<256, 4, 256>>("256x4 each"), quant_variant<cfg<128, 7, 128, true>>("128x7 pre"),
            quant_variant<cfg<256, 4, 256, true>>("256x4 pre"), quant_variant<cfg<512, 2, 512, true>>("512x2 pre")},

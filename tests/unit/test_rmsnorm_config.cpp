@@ -60,10 +60,11 @@ shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::
 
 // The fused RMSNorm -> FP8 launcher's choice (rows of at least a wave on a GPU).
 template <class Arch>
-shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr, std::int64_t rows = many_rows) {
+shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr, std::int64_t rows = many_rows,
+                   bool paired = false) {
   shape out{};
   REQUIRE(quant_detail::with_fused_row_config<Arch, bfloat16>(n, recorder(out, prefetch),
-                                                              norm_detail::launch_size{rows, total})
+                                                              norm_detail::launch_size{rows, total}, paired)
               .ok());
   return out;
 }
@@ -233,6 +234,31 @@ TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or m
   CHECK(chosen_fused<arch::gfx942>(7168, big) == shape{256, 4, 8, 256});
   CHECK(chosen_fused<arch::gfx950>(1536, big) == shape{64, 4, 8, 256});
   CHECK(chosen_fused<arch::host>(7168, big) == shape{1, 1024, 8, 1});
+}
+
+TEST_CASE("the fused quantizer's paired block rows prefetch below 2^26 elements, wide up to 256 rows",
+          "[rmsnorm][quant]") {
+  // [T, 7168] in paired vectors (the launcher pairs them; the shapes here are before pairing).
+  bool prefetch = false;
+  const auto at = [&](std::int64_t t) {
+    return chosen_fused<arch::sm90>(7168, t * 7168, &prefetch, t, /*paired=*/true);
+  };
+  CHECK(at(256) == shape{512, 2, 8, 512});  // wide
+  CHECK(prefetch);
+  for (const std::int64_t t : {257, 512, 1024, 4096, 8192}) {
+    INFO("T = " << t);
+    CHECK(at(t) == shape{256, 4, 8, 256});
+    CHECK(prefetch);
+  }
+  CHECK(at(16384) == shape{256, 4, 8, 256});  // 117M elements: streaming
+  CHECK_FALSE(prefetch);
+  // Unpaired block rows keep the old rule: wide up to 512 rows, then streaming.
+  CHECK(chosen_fused<arch::sm90>(7168, 512 * 7168, &prefetch, 512) == shape{512, 2, 8, 512});
+  CHECK(chosen_fused<arch::sm90>(7168, 1024 * 7168, &prefetch, 1024) == shape{256, 4, 8, 256});
+  CHECK_FALSE(prefetch);
+  // Rows within a wave are not block rows: paired or not, the same choice.
+  CHECK(chosen_fused<arch::sm90>(1536, 1024 * 1536, &prefetch, 1024, true) ==
+        chosen_fused<arch::sm90>(1536, 1024 * 1536, nullptr, 1024, false));
 }
 
 TEST_CASE("the fused quantizer's paired shapes hold the same rows with 16 values per lane and piece",

@@ -181,7 +181,7 @@ namespace quant_detail {
 // rows take at least a wave, so a wave never mixes rows. The shape follows the norm's rule
 // (pick_row_launch) for the fused quantizer.
 template <class Arch, class T, int Tier = 0, class F>
-status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size) {
+status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size, bool paired = false) {
   using candidate = row_tier_config<Arch, T, Tier>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
@@ -190,10 +190,11 @@ status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::laun
     if constexpr (usable) {
       if (row_elements <= candidate::max_cached_elements)
         return norm_detail::with_tier_kind<Arch, T, Tier>(
-            pick_row_launch<Arch>(Tier, size.rows, size.elements, row_op::fused_quant),
+            pick_row_launch<Arch>(Tier, size.rows, size.elements,
+                                  paired ? row_op::fused_quant_paired : row_op::fused_quant),
             std::forward<F>(f));
     }
-    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size);
+    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size, paired);
   }
 }
 
@@ -313,7 +314,7 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
         if (paired) return launch(Paired{});
       }
       return launch(tier_config);
-    }, norm_detail::launch_size{a.rows + a.second.rows, a.rows * a.cols + a.second.rows * a.second.cols});
+    }, norm_detail::launch_size{a.rows + a.second.rows, a.rows * a.cols + a.second.rows * a.second.cols}, paired);
   });
 }
 
