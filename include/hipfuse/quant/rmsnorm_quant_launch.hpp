@@ -179,7 +179,8 @@ namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
 // rows take at least a wave, so a wave never mixes rows. The shape follows the norm's rule
-// (pick_row_launch) for the fused quantizer.
+// (pick_row_launch) for the fused quantizer; `paired`: the caller runs the shape in paired vectors
+// (paired_row_config), whose block rows have a rule of their own.
 template <class Arch, class T, int Tier = 0, class F>
 status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size, bool paired = false) {
   using candidate = row_tier_config<Arch, T, Tier>;
