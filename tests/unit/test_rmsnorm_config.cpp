@@ -61,10 +61,10 @@ shape chosen(std::int64_t n, bool vector_path = true, std::int64_t total = std::
 // The fused RMSNorm -> FP8 launcher's choice (rows of at least a wave on a GPU).
 template <class Arch>
 shape chosen_fused(std::int64_t n, std::int64_t total, bool* prefetch = nullptr, std::int64_t rows = many_rows,
-                   bool paired = false) {
+                   row_op op = row_op::fused_quant) {
   shape out{};
   REQUIRE(quant_detail::with_fused_row_config<Arch, bfloat16>(n, recorder(out, prefetch),
-                                                              norm_detail::launch_size{rows, total}, paired)
+                                                              norm_detail::launch_size{rows, total}, op)
               .ok());
   return out;
 }
@@ -236,29 +236,37 @@ TEST_CASE("the fused quantizer takes the norm's tier shapes, rows of a wave or m
   CHECK(chosen_fused<arch::host>(7168, big) == shape{1, 1024, 8, 1});
 }
 
-TEST_CASE("the fused quantizer's paired block rows prefetch below 2^26 elements, wide up to 256 rows",
+TEST_CASE("the fused quantizer's paired block rows prefetch below 2^25 elements, wide up to 256 rows",
           "[rmsnorm][quant]") {
-  // [T, 7168] in paired vectors (the launcher pairs them; the shapes here are before pairing).
+  // Shapes before pairing (the launcher pairs them).
   bool prefetch = false;
-  const auto at = [&](std::int64_t t) {
-    return chosen_fused<arch::sm90>(7168, t * 7168, &prefetch, t, /*paired=*/true);
+  const auto at = [&](std::int64_t cols, std::int64_t t, row_op op = row_op::fused_quant_paired) {
+    return chosen_fused<arch::sm90>(cols, t * cols, &prefetch, t, op);
   };
-  CHECK(at(256) == shape{512, 2, 8, 512});  // wide
+  CHECK(at(7168, 256) == shape{512, 2, 8, 512});  // wide
   CHECK(prefetch);
-  for (const std::int64_t t : {257, 512, 1024, 4096, 8192}) {
+  for (const std::int64_t t : {257, 512, 1024, 4096}) {  // 4096 rows of 7168: 29M elements
     INFO("T = " << t);
-    CHECK(at(t) == shape{256, 4, 8, 256});
+    CHECK(at(7168, t) == shape{256, 4, 8, 256});
     CHECK(prefetch);
   }
-  CHECK(at(16384) == shape{256, 4, 8, 256});  // 117M elements: streaming
+  CHECK(at(7168, 8192) == shape{256, 4, 8, 256});  // 59M elements: streaming
   CHECK_FALSE(prefetch);
+  CHECK(at(4096, 4096) == shape{256, 4, 8, 256});  // 17M
+  CHECK(prefetch);
+  CHECK(at(4096, 8192) == shape{256, 4, 8, 256});  // 2^25: streaming
+  CHECK_FALSE(prefetch);
+  // With a residual, wide up to 512 rows as before, then the same prefetch rule.
+  CHECK(at(7168, 512, row_op::fused_quant_paired_residual) == shape{512, 2, 8, 512});
+  CHECK(at(7168, 513, row_op::fused_quant_paired_residual) == shape{256, 4, 8, 256});
+  CHECK(prefetch);
   // Unpaired block rows keep the old rule: wide up to 512 rows, then streaming.
   CHECK(chosen_fused<arch::sm90>(7168, 512 * 7168, &prefetch, 512) == shape{512, 2, 8, 512});
   CHECK(chosen_fused<arch::sm90>(7168, 1024 * 7168, &prefetch, 1024) == shape{256, 4, 8, 256});
   CHECK_FALSE(prefetch);
   // Rows within a wave are not block rows: paired or not, the same choice.
-  CHECK(chosen_fused<arch::sm90>(1536, 1024 * 1536, &prefetch, 1024, true) ==
-        chosen_fused<arch::sm90>(1536, 1024 * 1536, nullptr, 1024, false));
+  CHECK(chosen_fused<arch::sm90>(1536, 1024 * 1536, &prefetch, 1024, row_op::fused_quant_paired) ==
+        chosen_fused<arch::sm90>(1536, 1024 * 1536, nullptr, 1024));
 }
 
 TEST_CASE("the fused quantizer's paired shapes hold the same rows with 16 values per lane and piece",

@@ -555,31 +555,36 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 //     schedule a whole row at once, and the prefetching shapes then lose occupancy ([T, 7168]
 //     T = 4096: 73.7 µs prefetching vs 40.2 streaming; MLA T = 1024: 6.1 vs 7.7 the other way).
 //   Block-wide rows of the fused quantizer in paired vectors (row_op::fused_quant_paired, two
-//     16-byte vectors per lane and group piece: half the vectors per thread) prefetch like the
-//     norm's, and are wide only up to paired_block_wide_rows_at_most rows. [T, 7168], µs, the
-//     prefetching {256, 2 × 16} against the previous pick (wide {512, 1 × 16} up to 512 rows, then
-//     streaming {256, 2 × 16}): T = 320 5.57 / 6.38, 512 7.01 / 7.96, 768 8.69 / 10.76, 1024 10.72 /
-//     12.44, 2048 17.94 / 20.04, 4096 32.79 / 34.29, 8192 62.43 / 62.64, 16384 121.6 / 120.2 (so
-//     streaming from 2^26 elements); T = 256 4.93 / 4.85 (wide).
+//     16-byte vectors per lane and group piece: half the vectors per thread) prefetch below
+//     paired_prefetch_below_elements, and without a residual they are wide only up to
+//     paired_block_wide_rows_at_most rows. Interleaved on the H100 against the previous pick (wide
+//     up to 512 rows, then streaming), µs, new / old: [T, 7168] T = 320 5.61 / 6.37, 1024 10.71 /
+//     12.57, 4096 33.00 / 34.37, 8192 62.80 / 62.89; [T, 4096] T = 512 4.86 / 6.15, 4096 22.70 /
+//     22.26, 8192 42.33 / 40.70 (so streaming from 2^25 elements); [T, 5120] T = 1024 8.83 / 10.07.
+//     With a residual, [T, 7168] T = 320 / 512 took 9.35 / 12.77 prefetching against 8.76 / 11.98
+//     wide (so wide up to 512 rows there), and T = 1024 / 4096 21.86 / 73.44 against 24.52 / 79.58.
 inline constexpr std::int64_t wide_rows_at_most = 512;
 inline constexpr std::int64_t paired_block_wide_rows_at_most = 256;
 inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
+inline constexpr std::int64_t paired_prefetch_below_elements = std::int64_t(1) << 25;
 inline constexpr std::int64_t fused_prefetch_below_elements = std::int64_t(1) << 22;
 
-// Which op the rows feed: the plain norm, or the fused norm -> fp8 quantizer (in paired vectors,
-// see paired_row_config in quant/rmsnorm_quant_launch.hpp, or not).
-enum class row_op { norm, fused_quant, fused_quant_paired };
+// Which op the rows feed: the plain norm, or the fused norm -> fp8 quantizer, in paired vectors
+// (see paired_row_config in quant/rmsnorm_quant_launch.hpp) with or without a residual, or not.
+enum class row_op { norm, fused_quant, fused_quant_paired, fused_quant_paired_residual };
 
 template <class Arch>
 HIPFUSE_HOST_DEVICE constexpr row_launch pick_row_launch(int tier, std::int64_t rows, std::int64_t elements,
                                                          row_op op = row_op::norm) {
   const row_shape s = row_tier_shape<Arch>(tier);
   const bool block_rows = s.row_threads > Arch::wave_size && s.vecs_per_thread > 0;
-  const bool paired_block_rows = op == row_op::fused_quant_paired && block_rows;
-  if (rows <= (paired_block_rows ? paired_block_wide_rows_at_most : wide_rows_at_most)) return row_launch::wide;
+  const bool paired_block_rows =
+      block_rows && (op == row_op::fused_quant_paired || op == row_op::fused_quant_paired_residual);
+  const bool narrow_wide = paired_block_rows && op == row_op::fused_quant_paired;
+  if (rows <= (narrow_wide ? paired_block_wide_rows_at_most : wide_rows_at_most)) return row_launch::wide;
   if (op == row_op::norm)
     return block_rows || elements < prefetch_weight_below_elements ? row_launch::latency : row_launch::streaming;
-  if (paired_block_rows) return elements < prefetch_weight_below_elements ? row_launch::latency : row_launch::streaming;
+  if (paired_block_rows) return elements < paired_prefetch_below_elements ? row_launch::latency : row_launch::streaming;
   return !block_rows && elements < fused_prefetch_below_elements ? row_launch::latency : row_launch::streaming;
 }
 

@@ -179,10 +179,11 @@ namespace quant_detail {
 
 // The first RMSNorm tier whose cached capacity holds the longer row; on a GPU only tiers whose
 // rows take at least a wave, so a wave never mixes rows. The shape follows the norm's rule
-// (pick_row_launch) for the fused quantizer; `paired`: the caller runs the shape in paired vectors
-// (paired_row_config), whose block rows have a rule of their own.
+// (pick_row_launch) for the fused quantizer; `op` says whether the caller runs the shape in paired
+// vectors (paired_row_config) and with a residual: those block rows have rules of their own.
 template <class Arch, class T, int Tier = 0, class F>
-status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size, bool paired = false) {
+status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::launch_size size,
+                             row_op op = row_op::fused_quant) {
   using candidate = row_tier_config<Arch, T, Tier>;
   constexpr bool usable = Arch::id == arch_id::host || candidate::row_threads >= Arch::wave_size;
   if constexpr (Tier + 1 >= row_tier_count<Arch>) {
@@ -191,11 +192,10 @@ status with_fused_row_config(std::int64_t row_elements, F&& f, norm_detail::laun
     if constexpr (usable) {
       if (row_elements <= candidate::max_cached_elements)
         return norm_detail::with_tier_kind<Arch, T, Tier>(
-            pick_row_launch<Arch>(Tier, size.rows, size.elements,
-                                  paired ? row_op::fused_quant_paired : row_op::fused_quant),
+            pick_row_launch<Arch>(Tier, size.rows, size.elements, op),
             std::forward<F>(f));
     }
-    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size, paired);
+    return with_fused_row_config<Arch, T, Tier + 1>(row_elements, std::forward<F>(f), size, op);
   }
 }
 
@@ -315,7 +315,8 @@ status rmsnorm_quant(const rmsnorm_quant_args<T, Layout, Scale, GroupSize, Fp8>&
         if (paired) return launch(Paired{});
       }
       return launch(tier_config);
-    }, norm_detail::launch_size{a.rows + a.second.rows, a.rows * a.cols + a.second.rows * a.second.cols}, paired);
+    }, norm_detail::launch_size{a.rows + a.second.rows, a.rows * a.cols + a.second.rows * a.second.cols},
+       !paired ? row_op::fused_quant : a.residual ? row_op::fused_quant_paired_residual : row_op::fused_quant_paired);
   });
 }
 
