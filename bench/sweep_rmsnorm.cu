@@ -1,8 +1,8 @@
 // Shape sweep for the RMSNorm tier table (not part of bench/run_all.sh): times the row kernels
 // directly with several row_config shapes per op and token count, so one GPU run shows which
 // shape each tier should use and where the latency/streaming switch belongs.
-//   ops: rmsnorm [T,7168]; MLA q1536+k512 QK norm (out of place); rmsnorm->fp8 [T,7168];
-//        MLA rmsnorm->fp8 of q with k_nope normalized.
+//   ops: rmsnorm [T,7168], without and with a residual added first; MLA q1536+k512 QK norm (out
+//        of place); rmsnorm->fp8 [T,7168]; MLA rmsnorm->fp8 of q with k_nope normalized.
 // Every shape's output is first compared bit for bit with the launcher's (same arithmetic).
 // Output: one line per (op, T, shape) and the best shape per (op, T).
 #include <cstring>
@@ -32,16 +32,17 @@ using cfg16 = hipfuse::row_config<R, V, 16, B, P>;
 
 struct data {
   int t = 0, cols = 0, stride = 0;
-  bool mla = false;
-  buffer<bf16> x, w, wk, y, k_out;
+  bool mla = false, residual = false;
+  buffer<bf16> x, w, wk, y, k_out, res, res0;  // res: updated in place; res0: its first values
   buffer<fp8> q;
   buffer<float> s;
 };
 
-data make(int t, bool mla) {
+data make(int t, bool mla, bool residual = false) {
   data d;
   d.t = t;
   d.mla = mla;
+  d.residual = residual;
   d.cols = mla ? mla_q : hidden;
   d.stride = mla ? mla_row : hidden;
   d.x = buffer<bf16>(std::size_t(t) * d.stride);
@@ -56,6 +57,12 @@ data make(int t, bool mla) {
   }
   d.x.random(-2.0f, 2.0f);
   d.w.random(0.5f, 1.5f);
+  if (residual) {
+    d.res = buffer<bf16>(std::size_t(t) * d.stride);
+    d.res0 = buffer<bf16>(std::size_t(t) * d.stride);
+    d.res0.random(-1.0f, 1.0f);
+    HIPFUSE_BENCH_CHECK(cudaMemcpy(d.res.get(), d.res0.get(), d.res.bytes(), cudaMemcpyDeviceToDevice));
+  }
   return d;
 }
 
@@ -71,6 +78,10 @@ void norm_sets(const data& d, hipfuse::row_set<bf16, bf16>& a, hipfuse::row_set<
   a.rows = d.t;
   a.n = d.cols;
   a.eps = rms_eps;
+  if (d.residual) {
+    a.residual = d.res.get();
+    a.residual_stride = d.stride;
+  }
   if (d.mla) {
     b.input = d.x.get() + mla_q;
     b.output = d.k_out.get();
@@ -87,9 +98,17 @@ template <class C, class P = norm_policy>
 hipfuse::status launch_norm(const data& d, cudaStream_t st) {
   hipfuse::row_set<bf16, bf16> a, b;
   norm_sets(d, a, b);
-  using F = hipfuse::rmsnorm_rows<P, bf16, bf16, C, false, false>;
-  const auto blocks = F::blocks_for(a.rows + b.rows);
-  hipfuse::rmsnorm_rows_kernel<P, bf16, bf16, C, false, false><<<static_cast<int>(blocks), C::block_threads, 0, st>>>(a, b);
+  const auto go = [&](auto residual) {
+    constexpr bool R = decltype(residual)::value;
+    using F = hipfuse::rmsnorm_rows<P, bf16, bf16, C, R, false>;
+    const auto blocks = F::blocks_for(a.rows + b.rows);
+    hipfuse::rmsnorm_rows_kernel<P, bf16, bf16, C, R, false><<<static_cast<int>(blocks), C::block_threads, 0, st>>>(a, b);
+  };
+  if (d.residual) {
+    go(std::true_type{});
+  } else {
+    go(std::false_type{});
+  }
   return cuda_status(cudaGetLastError(), "norm kernel");
 }
 
@@ -129,6 +148,10 @@ hipfuse::status launcher_norm(const data& d, cudaStream_t st) {
   a.rows = d.t;
   a.hidden = d.cols;
   a.eps = rms_eps;
+  if (d.residual) {
+    a.residual = d.res.get();
+    a.residual_stride = d.stride;
+  }
   return hipfuse::rmsnorm(a, st);
 }
 
@@ -187,21 +210,24 @@ std::vector<unsigned char> outputs(const data& d, bool quant) {
     add(d.y);
   }
   if (d.mla) add(d.k_out);
+  if (d.residual) add(d.res);
   return out;
 }
 
+// Outputs poisoned, the residual back to its first values (each launch adds the input to it).
 void poison(data& d) {
   d.y.poison(0xFF);
   d.q.poison(0x7F);
   d.s.poison(0xFF);
   if (d.mla) d.k_out.poison(0xFF);
+  if (d.residual) HIPFUSE_BENCH_CHECK(cudaMemcpy(d.res.get(), d.res0.get(), d.res.bytes(), cudaMemcpyDeviceToDevice));
 }
 
 void sweep(report& rep, const options& opt, const char* op, bool mla, bool quant, const std::vector<variant>& vs,
-           const std::vector<int>& tokens) {
+           const std::vector<int>& tokens, bool residual = false) {
   {  // every variant computes exactly what the launcher computes
     const int t = 1000;
-    data d = make(t, mla);
+    data d = make(t, mla, residual);
     poison(d);
     require_ok(quant ? launcher_quant(d, nullptr) : launcher_norm(d, nullptr), "launcher");
     const auto want = outputs(d, quant);
@@ -223,11 +249,11 @@ void sweep(report& rep, const options& opt, const char* op, bool mla, bool quant
     const double cols = mla ? mla_q : hidden;
     double bytes = 0;
     if (quant) bytes = t * cols * (2.0 + 1.0 + 4.0 / group) + cols * 2 + (mla ? t * mla_k * 4.0 + mla_k * 2 : 0.0);
-    else bytes = 2.0 * t * (cols + (mla ? mla_k : 0)) * 2 + (cols + (mla ? mla_k : 0)) * 2;
+    else bytes = (residual ? 4.0 : 2.0) * t * (cols + (mla ? mla_k : 0)) * 2 + (cols + (mla ? mla_k : 0)) * 2;
     const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
     std::vector<data> ds;
     ds.reserve(sets);
-    for (int i = 0; i < sets; ++i) ds.push_back(make(t, mla));
+    for (int i = 0; i < sets; ++i) ds.push_back(make(t, mla, residual));
     double best = 1e30;
     std::string best_name;
     for (const variant& v : all) {
@@ -273,6 +299,13 @@ int main(int argc, char** argv) {
            norm_variant<cfg<128, 7, 128, true>, native_policy>("128x7 pre native"),
            norm_variant<cfg<1024, 1, 1024, true>, native_policy>("1024x1 pre native")},
           tokens);
+  // The same with a residual added first (x + residual, written back, then normalized).
+  if (want("rmsres7168"))
+    sweep(rep, opt, "rmsres7168", false, false,
+          {norm_variant<cfg<256, 4, 256>>("256x4 each"), norm_variant<cfg<256, 4, 256, true>>("256x4 pre"),
+           norm_variant<cfg<512, 2, 512, true>>("512x2 pre"), norm_variant<cfg<128, 7, 128, true>>("128x7 pre"),
+           norm_variant<cfg<128, 7, 128>>("128x7 each"), norm_variant<cfg16<256, 2, 256, true>>("256x2x16 pre")},
+          tokens, true);
   if (want("mla_qk"))
     sweep(rep, opt, "mla_qk", true, false,
           {norm_variant<cfg<32, 6, 256>>("32x6/256 each"), norm_variant<cfg<32, 6, 128>>("32x6/128 each"),
