@@ -563,6 +563,7 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 //     22.26, 8192 42.33 / 40.70 (so streaming from 2^25 elements); [T, 5120] T = 1024 8.83 / 10.07.
 //     With a residual, [T, 7168] T = 320 / 512 took 9.35 / 12.77 prefetching against 8.76 / 11.98
 //     wide (so wide up to 512 rows there), and T = 1024 / 4096 21.86 / 73.44 against 24.52 / 79.58.
+//     The AMD targets take the same rule (their rows pair from 1024 columns); not measured there.
 inline constexpr std::int64_t wide_rows_at_most = 512;
 inline constexpr std::int64_t paired_block_wide_rows_at_most = 256;
 inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
