@@ -11,6 +11,7 @@
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
 #include <hipfuse/gemm/fp8_linear.hpp>
 #include "cublaslt_peer.hpp"
+#include "gemm_operands.hpp"
 #include "harness.hpp"
 #include "reference.hpp"
 #include "shapes.hpp"
@@ -19,47 +20,8 @@ namespace {
 
 using namespace hipfuse_bench;
 using fp8 = hipfuse::float8_e4m3fn;
-using args_t = hipfuse::gemm::block_scale_gemm_args<fp8, hipfuse::gemm::scale_col_major, float>;
-
-// The GEMM's workspace (args.workspace), zeroed once and shared by every launch of the process, as
-// an engine would give one to its stream (cuBLASLt gets 32 MiB the same way): it lets the launcher
-// pick the decode shapes that split a tile over blocks (N = 2112 at M <= 32 on the H100).
-void* gemm_workspace(std::int64_t& bytes) {
-  static buffer<unsigned char> w = [] {
-    buffer<unsigned char> b(std::size_t{16} << 20);
-    HIPFUSE_BENCH_CHECK(cudaMemset(b.get(), 0, b.bytes()));
-    return b;
-  }();
-  bytes = static_cast<std::int64_t>(w.bytes());
-  return w.get();
-}
-
-struct operands {
-  buffer<fp8> a, b;
-  buffer<float> sa, sb;
-  buffer<hipfuse::bfloat16> c;
-  args_t args;
-
-  operands(int m, int n, int k) : a(std::size_t(m) * k), b(std::size_t(n) * k), sa(std::size_t(m) * (k / group)),
-      sb(std::size_t((n + group - 1) / group) * (k / group)), c(std::size_t(m) * n) {
-    // fp8 values spread over most of the format's range, scales of ~1e-3: outputs of order one.
-    a.random(-224.0f, 224.0f);
-    b.random(-224.0f, 224.0f);
-    sa.random(1e-3f, 2e-3f);
-    sb.random(1e-3f, 2e-3f);
-    args.a = a.get();
-    args.lda = k;
-    args.a_scale = {sa.get(), m};
-    args.b = {b.get(), k};
-    args.b_scale = sb.get();
-    args.c = c.get();
-    args.ldc = n;
-    args.m = m;
-    args.n = n;
-    args.k = k;
-    args.workspace = gemm_workspace(args.workspace_bytes);
-  }
-};
+using operands = gemm_operands;
+using args_t = operands::args_type;
 
 // fp8_linear's operands: bf16 x, and the GEMM's operands, whose A and A scales serve as the
 // quantizer's workspace.

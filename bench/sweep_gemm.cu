@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 #include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include "gemm_operands.hpp"
 #include "harness.hpp"
 #include "shapes.hpp"
 
@@ -19,36 +20,7 @@ namespace {
 
 using namespace hipfuse_bench;
 namespace g = hipfuse::gemm;
-using fp8 = hipfuse::float8_e4m3fn;
-using args_t = g::block_scale_gemm_args<fp8, g::scale_col_major, float>;
-
-struct operands {
-  buffer<fp8> a, b;
-  buffer<float> sa, sb;
-  buffer<hipfuse::bfloat16> c;
-  args_t args;
-  operands(int m, int n, int k, void* workspace, std::int64_t workspace_bytes)
-      : a(std::size_t(m) * k), b(std::size_t(n) * k), sa(std::size_t(m) * (k / group)),
-        sb(std::size_t((n + group - 1) / group) * (k / group)), c(std::size_t(m) * n) {
-    a.random(-224.0f, 224.0f);
-    b.random(-224.0f, 224.0f);
-    sa.random(1e-3f, 2e-3f);
-    sb.random(1e-3f, 2e-3f);
-    args.a = a.get();
-    args.lda = k;
-    args.a_scale = {sa.get(), m};
-    args.b = {b.get(), k};
-    args.b_scale = sb.get();
-    args.c = c.get();
-    args.ldc = n;
-    args.m = m;
-    args.n = n;
-    args.k = k;
-    args.workspace = workspace;
-    args.workspace_bytes = workspace_bytes;
-  }
-};
-
+using args_t = gemm_operands::args_type;
 using launch_fn = std::function<hipfuse::status(const args_t&, cudaStream_t)>;
 struct tile {
   const char* name;
@@ -113,8 +85,6 @@ int main(int argc, char** argv) {
   const options opt = parse_options(argc, argv);
   report rep(opt, "sweep_gemm");
   const int sms = rep.device().sm_count;
-  buffer<unsigned char> workspace(std::size_t{16} << 20);
-  HIPFUSE_BENCH_CHECK(cudaMemset(workspace.get(), 0, workspace.bytes()));
   // The split tiles that take a cluster or a workspace are left out: the pick covers them where it
   // takes them.
   const std::vector<tile> tiles = {
@@ -129,9 +99,8 @@ int main(int argc, char** argv) {
     for (const int m : ms) {
       const double bytes = double(m) * s.k + double(s.n) * s.k + 2.0 * m * s.n;
       const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
-      std::vector<std::unique_ptr<operands>> ops;
-      for (int i = 0; i < sets; ++i)
-        ops.push_back(std::make_unique<operands>(m, s.n, s.k, workspace.get(), std::int64_t(workspace.bytes())));
+      std::vector<std::unique_ptr<gemm_operands>> ops;
+      for (int i = 0; i < sets; ++i) ops.push_back(std::make_unique<gemm_operands>(m, s.n, s.k));
       std::vector<std::function<hipfuse::status(int, cudaStream_t)>> launches;
       for (const tile& t : tiles) launches.push_back([&ops, t](int i, cudaStream_t st) { return t.launch(ops[i]->args, st); });
       const std::vector<timing> times = time_interleaved(launches, sets, opt);
