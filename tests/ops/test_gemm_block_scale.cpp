@@ -396,6 +396,24 @@ TEST_CASE("block-scale GEMM scale paths of the large tiles", "[gemm]") {
 }
 
 #if defined(HIPFUSE_PLATFORM_CUDA)
+// Prefill where A outgrows the L2: the persistent blocks walk the tiles in bands of 8 row tiles
+// (wgmma_group_rows). M is set from this GPU's L2 so that it bands, and is no multiple of 128: the
+// last band is narrower than 8 and its last row tile holds part of its rows (on an H100 4844 rows:
+// 38 row tiles of 128x128 over 8 columns, 2.3 rounds). Every element is checked as written
+// (poisoned C), a sample against float64.
+TEST_CASE("block-scale GEMM, tile walk in bands where A outgrows the L2", "[gemm]") {
+  int l2 = 0;
+  REQUIRE(platform::l2_cache_bytes(l2).ok());
+  REQUIRE(l2 > 0);
+  const int k = 7168;
+  int m = static_cast<int>(std::int64_t{3} * l2 / 5 / k) / 128 * 128 + 128 * 3 + 108;
+  while ((m + 127) / 128 % 8 == 0) m += 128;
+  REQUIRE(hipfuse::gemm::wgmma_group_rows((m + 127) / 128, std::int64_t{m} * k, l2) == 8);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{1024, k}}, {m}, {});
+}
+#endif
+
+#if defined(HIPFUSE_PLATFORM_CUDA)
 // The 128×192 wgmma tiles, launched directly: tiles that start on a 128-column scale block and
 // ones that start 64 columns into one (n0 = 192), a last tile whose second block lies past N
 // (N = 200, 256: no second row of B scales), one that needs it (N = 2112), scales by bulk copy

@@ -157,3 +157,21 @@ TEST_CASE("wgmma k split over four blocks through a workspace for decode with ve
   CHECK(pick_wgmma_config(1, 1024, sms, 0, clusters2, true) != wgmma_config::t64x64_g4);
   CHECK(pick_wgmma_config(4096, 1024, sms, 7168, clusters2, true) != wgmma_config::t64x64_g4);
 }
+
+TEST_CASE("wgmma tile walk in bands of 8 row tiles once A outgrows the L2", "[gemm]") {
+  using hipfuse::gemm::wgmma_group_rows;
+  const std::int64_t l2 = 50 * 1000 * 1000;  // an H100's
+  // Column by column while A (M×K bytes) takes at most 0.6 of the L2: 4096x7168 at M = 4096 (29 MB),
+  // 24576x1536 at M = 16384 (25 MB), decode.
+  CHECK(wgmma_group_rows(32, std::int64_t{4096} * 7168, l2) == 32);
+  CHECK(wgmma_group_rows(128, std::int64_t{16384} * 1536, l2) == 128);
+  CHECK(wgmma_group_rows(1, std::int64_t{64} * 7168, l2) == 1);
+  // Bands of 8 above it: M = 8192 at K = 7168 (59 MB), M = 32768 at K = 1536 (50 MB).
+  CHECK(wgmma_group_rows(64, std::int64_t{8192} * 7168, l2) == 8);
+  CHECK(wgmma_group_rows(256, std::int64_t{32768} * 1536, l2) == 8);
+  // Right at the threshold, and with no more than a band of row tiles, the order stays.
+  CHECK(wgmma_group_rows(40, 3 * l2 / 5, l2) == 40);
+  CHECK(wgmma_group_rows(8, 4 * l2, l2) == 8);
+  // An unknown L2 (0) keeps the plain order.
+  CHECK(wgmma_group_rows(64, 4 * l2, 0) == 64);
+}

@@ -34,6 +34,7 @@
 #include "block_scale_gemm_args.hpp"
 #include "cluster_sm90.hpp"
 #include "tile_config.hpp"
+#include "tile_walk.hpp"
 #include "tma_sm90.hpp"
 #include "wgmma_shape_sm90.hpp"
 
@@ -49,13 +50,17 @@ inline constexpr bool wgmma_scales_by_copy =
     (std::is_same_v<typename Args::a_scale_layout, scale_layout::column_major> ||
      std::is_same_v<typename Args::a_scale_layout, scale_layout::column_major_aligned4>);
 
-// The tile walk shared by producer and consumers: tile t covers rows (t % tiles_m)·BlockM and
-// columns (t / tiles_m)·BlockN, so blocks running together share B's rows (the weights, the
-// larger operand for tall shapes) in L2 and sweep A.
+// The tile walk shared by producer and consumers (grouped_tile_walk): tile t's first row and column.
 struct wgmma_tile_walk {
-  int tiles_m, tiles;
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int m0(int t, int block_m) const { return (t % tiles_m) * block_m; }
-  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int n0(int t, int block_n) const { return (t / tiles_m) * block_n; }
+  grouped_tile_walk walk;
+  int tiles;
+  struct origin {
+    int m0, n0;
+  };
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE origin of(int t, int block_m, int block_n) const {
+    const grouped_tile_walk::tile_coord c = walk.at(t);
+    return {c.m * block_m, c.n * block_n};
+  }
 };
 
 // A position in the ring of stages: the stage and the parity of its current mbarrier phase.
@@ -128,7 +133,7 @@ struct block_scale_gemm_wgmma {
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
                                                     const CUtensorMap* tma_c, const CUtensorMap* tma_sa,
                                                     const wgmma_a_boxes& a_boxes, bool tma_store, bool copy_scales,
-                                                    bool weights_first, const Args& p) {
+                                                    bool weights_first, int group_m, const Args& p) {
 #if defined(HIPFUSE_HAS_WGMMA)
     extern __shared__ __align__(1024) std::uint8_t dynamic_shared[];
     // Static shared memory exists only in this sm_90a body: the launcher reads its size to know
@@ -176,7 +181,9 @@ struct block_scale_gemm_wgmma {
 
     const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
     const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
-    const wgmma_tile_walk walk{tiles_m, tiles_m * tiles_n};
+    // Only 128-row tiles walk in bands (wgmma_group_rows): the 64-row ones serve decode, at most two
+    // row tiles, and keep the plain order with no test for it in their code.
+    const wgmma_tile_walk walk{{tiles_m, tiles_n, Shape::block_m == 128 ? group_m : tiles_m}, tiles_m * tiles_n};
     const int kblocks = p.k / scale_block;
     // This block's 128-k blocks of every tile, and the tiles of its cluster.
     const int kb_begin = static_cast<int>(static_cast<std::int64_t>(kblocks) * rank / cluster_k);
@@ -236,7 +243,8 @@ struct block_scale_gemm_wgmma {
           int b_ahead = 0;
           if constexpr (weights_ahead) {
             for (int t = first_tile; t < walk.tiles && b_ahead < weights_first_stages; t += tile_stride) {
-              const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
+              const auto o = walk.of(t, Shape::block_m, Shape::block_n);
+              const int m0 = o.m0, n0 = o.n0;
               const bool b_hi = has_b_hi(p, n0);
               for (int kb = kb_begin; kb < kb_end && b_ahead < weights_first_stages; ++kb, ++b_ahead) {
                 sm90::mbarrier_arrive_expect_tx(&full[b_ahead], stage_copy_bytes(m0, b_hi));
@@ -248,7 +256,8 @@ struct block_scale_gemm_wgmma {
           wait_for_previous_grid();
           ring_position<Shape::stages> at{};
           for (int t = first_tile; t < walk.tiles; t += tile_stride) {
-            const int m0 = walk.m0(t, Shape::block_m), n0 = walk.n0(t, Shape::block_n);
+            const auto o = walk.of(t, Shape::block_m, Shape::block_n);
+            const int m0 = o.m0, n0 = o.n0;
             const bool b_hi = has_b_hi(p, n0);
             const std::uint32_t stage_bytes = stage_copy_bytes(m0, b_hi);
             for (int kb = kb_begin; kb < kb_end; ++kb) {
@@ -319,7 +328,8 @@ struct block_scale_gemm_wgmma {
     // Cluster k split: this first group's hand-overs of its sums to rank 0 (one "slot" reused per tile).
     ring_position<1> handoff{};
     for (int tile = first_tile; tile < walk.tiles; tile += tile_stride) {
-      const int m0 = walk.m0(tile, Shape::block_m), n0 = walk.n0(tile, Shape::block_n);
+      const auto o = walk.of(tile, Shape::block_m, Shape::block_n);
+      const int m0 = o.m0, n0 = o.n0;
       const consumer_rows rows{m0 + row_group * 64 + atom::c_coord(t, 0).row,
                                static_cast<std::int64_t>(n0 / scale_block) * kblocks, has_b_hi(p, n0)};
       // The first 8-column register group of the next B scale block (192-column tiles).
@@ -643,11 +653,12 @@ __global__ void __launch_bounds__(Shape::threads, 1)
                                   const __grid_constant__ CUtensorMap tma_c, const __grid_constant__ CUtensorMap tma_sa,
                                   const __grid_constant__ CUtensorMap tma_a_tail,
                                   const __grid_constant__ CUtensorMap tma_sa_tail, int a_rows, int a_tail_rows,
-                                  bool tma_store, bool copy_scales, bool weights_first, const Args args) {
+                                  bool tma_store, bool copy_scales, bool weights_first, int group_m,
+                                  const Args args) {
   kernel_body<arch::sm90, grid_wait::in_body>([&] {
     block_scale_gemm_wgmma<Shape, Args>::run(&tma_a, &tma_b, &tma_c, &tma_sa,
                                              wgmma_a_boxes{&tma_a_tail, &tma_sa_tail, a_rows, a_tail_rows}, tma_store,
-                                             copy_scales, weights_first, args);
+                                             copy_scales, weights_first, group_m, args);
   });
 }
 

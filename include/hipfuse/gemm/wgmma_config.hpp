@@ -123,5 +123,24 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
   return best;
 }
 
+// How many row tiles a band of the persistent tile walk holds (grouped_tile_walk): every row tile
+// (plain column-by-column order) while A (a_bytes, M×K of fp8) takes at most 0.6 of the L2
+// (l2_bytes), else bands of 8. Column by column, the blocks running at once read every row of A
+// and a few columns of B: B (the weights) streams from memory once while A stays in L2, but once
+// A no longer fits, A streams again for every few columns. Bands of 8 read B once per band and
+// keep the band's A rows in L2. On the H100 (50 MB of L2; interleaved, µs, column by column ->
+// bands of 8): 4096x7168 at M = 8192 / 16384 493 -> 431 / 1249 -> 782, 7168x16384 at M = 8192 /
+// 16384 2125 -> 1728 / 5316 -> 3537, 2112x7168 at M = 16384 725 -> 461, 7168x2048 at M = 16384 /
+// 32768 436 -> 404 / 1109 -> 837, 24576x1536 at M = 32768 2721 -> 2131. Below the threshold the
+// bands cost up to 10 % where B is large and k short (32768x512 at M = 4096 142 -> 157,
+// 24576x1536 at M = 16384 1079 -> 1114: B read once per band) and gained nothing at 4096x7168
+// and 7168x16384 at M = 4096 (A 29 and 67 MB: 208 / 208, 862 / 858). Bands of 4 and 16 were
+// within a few per cent of 8 above the threshold.
+inline int wgmma_group_rows(int tiles_m, std::int64_t a_bytes, std::int64_t l2_bytes) {
+  constexpr int band = 8;
+  if (tiles_m <= band || l2_bytes <= 0 || 5 * a_bytes <= 3 * l2_bytes) return tiles_m;
+  return band;
+}
+
 }  // namespace gemm
 }  // namespace hipfuse

@@ -132,6 +132,22 @@ inline status multiprocessor_count(int& count) {
 #endif
 }
 
+// The current device's L2 cache in bytes (0 on the host platform).
+inline status l2_cache_bytes(int& bytes) {
+  bytes = 0;
+#if defined(HIPFUSE_PLATFORM_HIP)
+  int device = 0;
+  if (status s = from_runtime(hipGetDevice(&device), "hipGetDevice"); !s.ok()) return s;
+  return from_runtime(hipDeviceGetAttribute(&bytes, hipDeviceAttributeL2CacheSize, device), "hipDeviceGetAttribute");
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+  int device = 0;
+  if (status s = from_runtime(cudaGetDevice(&device), "cudaGetDevice"); !s.ok()) return s;
+  return from_runtime(cudaDeviceGetAttribute(&bytes, cudaDevAttrL2CacheSize, device), "cudaDeviceGetAttribute");
+#else
+  return status::success();
+#endif
+}
+
 // Can a kernel on the current device dereference p? Plain host memory cannot.
 inline bool is_device_accessible(const void* p) {
 #if defined(HIPFUSE_PLATFORM_HIP)
