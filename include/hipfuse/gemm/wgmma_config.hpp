@@ -129,13 +129,11 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
 // and a few columns of B: B (the weights) streams from memory once while A stays in L2, but once
 // A no longer fits, A streams again for every few columns. Bands of 8 read B once per band and
 // keep the band's A rows in L2. On the H100 (50 MB of L2; interleaved, µs, column by column ->
-// bands of 8): 4096x7168 at M = 8192 / 16384 493 -> 431 / 1249 -> 782, 7168x16384 at M = 8192 /
-// 16384 2125 -> 1728 / 5316 -> 3537, 2112x7168 at M = 16384 725 -> 461, 7168x2048 at M = 16384 /
-// 32768 436 -> 404 / 1109 -> 837, 24576x1536 at M = 32768 2721 -> 2131. Below the threshold the
-// bands cost up to 10 % where B is large and k short (32768x512 at M = 4096 142 -> 157,
-// 24576x1536 at M = 16384 1079 -> 1114: B read once per band) and gained nothing at 4096x7168
-// and 7168x16384 at M = 4096 (A 29 and 67 MB: 208 / 208, 862 / 858). Bands of 4 and 16 were
-// within a few per cent of 8 above the threshold.
+// bands of 8): 4096x7168 at M = 8192 / 16384 481 -> 369 / 1314 -> 797, 7168x16384 1967 -> 1652 /
+// 5321 -> 3616, 2112x7168 258 -> 226 / 720 -> 439, 7168x2048 at M = 16384 441 -> 387. Below the
+// threshold the bands cost up to 10 % where B is large and k short (32768x512 at M = 4096 142 ->
+// 157, 24576x1536 at M = 16384 1079 -> 1114: B read once per band) and gained nothing on 4096x7168
+// at M = 4096 (A 29 MB: 208 / 208). Bands of 4 and 16 were within a few per cent of 8 above it.
 inline int wgmma_group_rows(int tiles_m, std::int64_t a_bytes, std::int64_t l2_bytes) {
   constexpr int band = 8;
   if (tiles_m <= band || l2_bytes <= 0 || 5 * a_bytes <= 3 * l2_bytes) return tiles_m;
