@@ -41,7 +41,7 @@ inline std::vector<gemm_shape> gemm_shapes(bool quick) {
 }
 inline std::vector<int> gemm_ms(bool quick) {
   if (quick) return {16, 4096};
-  return {1, 16, 64, 128, 4096};
+  return {1, 16, 64, 128, 4096, 16384};
 }
 
 }  // namespace hipfuse_bench
