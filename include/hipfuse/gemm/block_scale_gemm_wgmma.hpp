@@ -53,7 +53,7 @@ inline constexpr bool wgmma_scales_by_copy =
 // The tile walk shared by producer and consumers (grouped_tile_walk): tile t's first row and column.
 struct wgmma_tile_walk {
   grouped_tile_walk walk;
-  int tiles;
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE int tiles() const { return walk.tiles(); }
   struct origin {
     int m0, n0;
   };
@@ -127,6 +127,10 @@ struct block_scale_gemm_wgmma {
     return Shape::b_scale_blocks > 1 && (n0 / scale_block + 1) * scale_block < p.n;
   }
 
+  // Only 128-row tiles walk in bands (wgmma_group_rows): the 64-row ones serve decode, at most two
+  // row tiles, and keep the plain order with no test for it in their code.
+  static constexpr bool walks_in_bands = Shape::block_m == 128;
+
   // B stages a producer fills before it waits for the previous grid (weights first, see run).
   static constexpr int weights_first_stages = Shape::stages < 2 ? Shape::stages : 2;
 
@@ -181,9 +185,7 @@ struct block_scale_gemm_wgmma {
 
     const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
     const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
-    // Only 128-row tiles walk in bands (wgmma_group_rows): the 64-row ones serve decode, at most two
-    // row tiles, and keep the plain order with no test for it in their code.
-    const wgmma_tile_walk walk{{tiles_m, tiles_n, Shape::block_m == 128 ? group_m : tiles_m}, tiles_m * tiles_n};
+    const wgmma_tile_walk walk{{tiles_m, tiles_n, walks_in_bands ? group_m : tiles_m}};
     const int kblocks = p.k / scale_block;
     // This block's 128-k blocks of every tile, and the tiles of its cluster.
     const int kb_begin = static_cast<int>(static_cast<std::int64_t>(kblocks) * rank / cluster_k);
@@ -242,7 +244,7 @@ struct block_scale_gemm_wgmma {
           constexpr bool weights_ahead = decltype(ahead)::value;
           int b_ahead = 0;
           if constexpr (weights_ahead) {
-            for (int t = first_tile; t < walk.tiles && b_ahead < weights_first_stages; t += tile_stride) {
+            for (int t = first_tile; t < walk.tiles() && b_ahead < weights_first_stages; t += tile_stride) {
               const auto o = walk.of(t, Shape::block_m, Shape::block_n);
               const int m0 = o.m0, n0 = o.n0;
               const bool b_hi = has_b_hi(p, n0);
@@ -255,7 +257,7 @@ struct block_scale_gemm_wgmma {
           }
           wait_for_previous_grid();
           ring_position<Shape::stages> at{};
-          for (int t = first_tile; t < walk.tiles; t += tile_stride) {
+          for (int t = first_tile; t < walk.tiles(); t += tile_stride) {
             const auto o = walk.of(t, Shape::block_m, Shape::block_n);
             const int m0 = o.m0, n0 = o.n0;
             const bool b_hi = has_b_hi(p, n0);
@@ -327,7 +329,7 @@ struct block_scale_gemm_wgmma {
 
     // Cluster k split: this first group's hand-overs of its sums to rank 0 (one "slot" reused per tile).
     ring_position<1> handoff{};
-    for (int tile = first_tile; tile < walk.tiles; tile += tile_stride) {
+    for (int tile = first_tile; tile < walk.tiles(); tile += tile_stride) {
       const auto o = walk.of(tile, Shape::block_m, Shape::block_n);
       const int m0 = o.m0, n0 = o.n0;
       const consumer_rows rows{m0 + row_group * 64 + atom::c_coord(t, 0).row,

@@ -147,10 +147,14 @@ status launch_block_scale_gemm_wgmma(const Args& p, platform::launch_stream stre
   if constexpr (Shape::cluster_split) stream.programmatic_dependent_launch = false;
   const bool weights_first =
       Shape::copies_weights_first && p.b_independent_of_previous_kernel && stream.programmatic_dependent_launch;
-  int l2_bytes = 0;
-  if (status s = platform::l2_cache_bytes(l2_bytes); !s.ok()) return s;
-  const int group_m = wgmma_group_rows((p.m + Shape::block_m - 1) / Shape::block_m,
-                                       static_cast<std::int64_t>(p.m) * p.k, l2_bytes);
+  // Row tiles per band of the tile walk (the 64-row decode tiles ignore it: no device query for them).
+  int group_m = 0;
+  if constexpr (block_scale_gemm_wgmma<Shape, Args>::walks_in_bands) {
+    int l2_bytes = 0;
+    if (status s = platform::l2_cache_bytes(l2_bytes); !s.ok()) return s;
+    group_m = wgmma_group_rows((p.m + Shape::block_m - 1) / Shape::block_m, static_cast<std::int64_t>(p.m) * p.k,
+                               l2_bytes);
+  }
   return platform::launch(kernel, {grid, 1, Shape::cluster_split ? Shape::cluster_k : 1}, Shape::threads,
                           Shape::shared_bytes, stream, tma_a, tma_b, tma_c, tma_sa, tma_a_tail, tma_sa_tail, a_rows,
                           a_tail_rows, tma_store, copy_scales, weights_first, group_m, p);

@@ -113,20 +113,34 @@ inline status synchronize() {
 #endif
 }
 
+#if defined(HIPFUSE_PLATFORM_HIP)
+using device_attribute = hipDeviceAttribute_t;
+#elif defined(HIPFUSE_PLATFORM_CUDA)
+using device_attribute = cudaDeviceAttr;
+#endif
+
+#if defined(HIPFUSE_PLATFORM_HIP) || defined(HIPFUSE_PLATFORM_CUDA)
+// One attribute of the current device.
+inline status current_device_attribute(int& value, device_attribute attribute) {
+  int device = 0;
+#if defined(HIPFUSE_PLATFORM_HIP)
+  if (status s = from_runtime(hipGetDevice(&device), "hipGetDevice"); !s.ok()) return s;
+  return from_runtime(hipDeviceGetAttribute(&value, attribute, device), "hipDeviceGetAttribute");
+#else
+  if (status s = from_runtime(cudaGetDevice(&device), "cudaGetDevice"); !s.ok()) return s;
+  return from_runtime(cudaDeviceGetAttribute(&value, attribute, device), "cudaDeviceGetAttribute");
+#endif
+}
+#endif
+
 // Compute units / SMs of the current device (persistent kernels size their grid by it); the host
 // platform reports one.
 inline status multiprocessor_count(int& count) {
   count = 1;
 #if defined(HIPFUSE_PLATFORM_HIP)
-  int device = 0;
-  if (status s = from_runtime(hipGetDevice(&device), "hipGetDevice"); !s.ok()) return s;
-  return from_runtime(hipDeviceGetAttribute(&count, hipDeviceAttributeMultiprocessorCount, device),
-                      "hipDeviceGetAttribute");
+  return current_device_attribute(count, hipDeviceAttributeMultiprocessorCount);
 #elif defined(HIPFUSE_PLATFORM_CUDA)
-  int device = 0;
-  if (status s = from_runtime(cudaGetDevice(&device), "cudaGetDevice"); !s.ok()) return s;
-  return from_runtime(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device),
-                      "cudaDeviceGetAttribute");
+  return current_device_attribute(count, cudaDevAttrMultiProcessorCount);
 #else
   return status::success();
 #endif
@@ -136,13 +150,9 @@ inline status multiprocessor_count(int& count) {
 inline status l2_cache_bytes(int& bytes) {
   bytes = 0;
 #if defined(HIPFUSE_PLATFORM_HIP)
-  int device = 0;
-  if (status s = from_runtime(hipGetDevice(&device), "hipGetDevice"); !s.ok()) return s;
-  return from_runtime(hipDeviceGetAttribute(&bytes, hipDeviceAttributeL2CacheSize, device), "hipDeviceGetAttribute");
+  return current_device_attribute(bytes, hipDeviceAttributeL2CacheSize);
 #elif defined(HIPFUSE_PLATFORM_CUDA)
-  int device = 0;
-  if (status s = from_runtime(cudaGetDevice(&device), "cudaGetDevice"); !s.ok()) return s;
-  return from_runtime(cudaDeviceGetAttribute(&bytes, cudaDevAttrL2CacheSize, device), "cudaDeviceGetAttribute");
+  return current_device_attribute(bytes, cudaDevAttrL2CacheSize);
 #else
   return status::success();
 #endif
