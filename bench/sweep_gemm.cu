@@ -64,6 +64,7 @@ std::vector<gemm_shape> shape_list() {
 
 const char* config_name(g::wgmma_config c) {
   switch (c) {
+    case g::wgmma_config::t192x128: return "192x128";
     case g::wgmma_config::t128x192: return "128x192";
     case g::wgmma_config::t128x128: return "128x128";
     case g::wgmma_config::t128x64: return "128x64";
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
   // takes them.
   const std::vector<tile> tiles = {
       {"pick", [](const args_t& a, cudaStream_t st) { return hipfuse::block_scale_gemm(a, st); }},
-      direct<g::wgmma_shape_128x192>("128x192", sms), direct<g::wgmma_shape_128x128>("128x128", sms),
+      direct<g::wgmma_shape_192x128>("192x128", sms), direct<g::wgmma_shape_128x192>("128x192", sms),
+      direct<g::wgmma_shape_128x128>("128x128", sms),
       direct<g::wgmma_shape_128x64>("128x64", sms),   direct<g::wgmma_shape_64x128>("64x128", sms),
       direct<g::wgmma_shape_64x64_k1>("64x64_k1", sms), direct<g::wgmma_shape_64x64>("64x64", sms),
       direct<g::wgmma_shape_64x32>("64x32", sms)};
@@ -104,7 +106,7 @@ int main(int argc, char** argv) {
       std::vector<std::function<hipfuse::status(int, cudaStream_t)>> launches;
       for (const tile& t : tiles) launches.push_back([&ops, t](int i, cudaStream_t st) { return t.launch(ops[i]->args, st); });
       const std::vector<timing> times = time_interleaved(launches, sets, opt);
-      const char* picked = config_name(g::pick_wgmma_config(m, s.n, sms, s.k, 0, true));
+      const char* picked = config_name(g::pick_wgmma_config(m, s.n, sms, s.k, 0, true, rep.device().l2_bytes));
       std::size_t best = 0;
       for (std::size_t i = 1; i < times.size(); ++i)
         if (times[i].error.empty() && times[i].median_us < times[best].median_us) best = i;

@@ -397,19 +397,41 @@ TEST_CASE("block-scale GEMM scale paths of the large tiles", "[gemm]") {
 
 #if defined(HIPFUSE_PLATFORM_CUDA)
 // Prefill where A outgrows the L2: the persistent blocks walk the tiles in bands of 8 row tiles
-// (wgmma_group_rows). M is set from this GPU's L2 so that it bands, and is no multiple of 128: the
-// last band is narrower than 8 and its last row tile holds part of its rows (on an H100 4844 rows:
-// 38 row tiles of 128x128 over 8 columns, 2.3 rounds). Every element is checked as written
-// (poisoned C), a sample against float64.
+// (wgmma_group_rows), and the launcher takes 192-row tiles (pick_wgmma_config). M is set from this
+// GPU's L2 so that it bands, and is a multiple of neither 128 nor 192: the last band is narrower
+// than 8 and its last row tile holds part of its rows (on an H100 4844 rows: 26 row tiles of
+// 192x128 or 38 of 128x128 over 8 columns). Both tiles run, the pick and 128x128 launched directly.
+// Every element is checked as written (poisoned C), a sample against float64.
 TEST_CASE("block-scale GEMM, tile walk in bands where A outgrows the L2", "[gemm]") {
-  int l2 = 0;
+  int l2 = 0, sms = 0;
   REQUIRE(platform::l2_cache_bytes(l2).ok());
+  REQUIRE(platform::multiprocessor_count(sms).ok());
   REQUIRE(l2 > 0);
-  const int k = 7168;
+  const int k = 7168, n = 1024;
   int m = static_cast<int>(std::int64_t{3} * l2 / 5 / k) / 128 * 128 + 128 * 3 + 108;
-  while ((m + 127) / 128 % 8 == 0) m += 128;
+  while ((m + 127) / 128 % 8 == 0 || (m + 191) / 192 % 8 == 0 || m % 192 == 0) m += 128;
   REQUIRE(hipfuse::gemm::wgmma_group_rows((m + 127) / 128, std::int64_t{m} * k, l2) == 8);
-  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{1024, k}}, {m}, {});
+  REQUIRE(hipfuse::gemm::wgmma_group_rows((m + 191) / 192, std::int64_t{m} * k, l2) == 8);
+  REQUIRE(hipfuse::gemm::pick_wgmma_config(m, n, sms, k, 0, true, l2) == hipfuse::gemm::wgmma_config::t192x128);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{n, k}}, {m}, {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x128>>({{n, k}},
+                                                                                                          {m}, {});
+}
+
+// The 192×128 wgmma tiles (three consumer warpgroups), launched directly: a last row tile that M
+// ends inside its first, second or third row group (M = 1, 100, 130, 250, 383, 400), one row
+// tile and several, N tails (200: a tile and a half), scales by copy (column-major A scales) and
+// from global memory (row-major, UE8M0), bias and padded strides.
+TEST_CASE("block-scale GEMM, 192x128 wgmma tiles", "[gemm]") {
+  const bool full = hipfuse_test::gpu_sizes();  // reduced under the sanitizers
+  using tile = wgmma_shape_tag<wgmma_shape_192x128>;
+  const std::vector<int> ms = full ? std::vector<int>{1, 100, 130, 250, 383, 400} : std::vector<int>{1, 130, 250};
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{200, 512}, {2112, 1024}}, ms, {});
+  run_shapes<default_fp8, scale_row_major, float, b_standard, float, tile>({{456, 512}}, {193}, {});
+  run_shapes<default_fp8, ue8m0_packed_column_major, ue8m0, b_standard, ue8m0, tile>({{2112, 512}},
+                                                                                     {full ? 577 : 130}, {});
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, tile>({{7168, full ? 2048 : 512}},
+                                                                         {full ? 1000 : 200}, {true, 32, 8, 4});
 }
 #endif
 
@@ -507,6 +529,8 @@ TEST_CASE("block-scale GEMM, wgmma stages past M are never read into C", "[gemm]
       nk, {1, 5, 100, 130, 250}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x192>>(
       nk, {2, 64, 133}, nan_shared);
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_192x128>>(
+      nk, {3, 70, 150, 199}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_128x64>>(
       nk, {3, 190}, nan_shared);
   run_shapes<default_fp8, scale_col_major, float, b_standard, float, wgmma_shape_tag<wgmma_shape_64x64>>(

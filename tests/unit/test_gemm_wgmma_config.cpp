@@ -175,3 +175,32 @@ TEST_CASE("wgmma tile walk in bands of 8 row tiles once A outgrows the L2", "[ge
   // An unknown L2 (0) keeps the plain order.
   CHECK(wgmma_group_rows(64, 4 * l2, 0) == 64);
 }
+
+TEST_CASE("wgmma 192x128 tiles for prefill where A outgrows the L2", "[gemm]") {
+  using hipfuse::gemm::a_outgrows_l2;
+  const int sms = 132;
+  const std::int64_t l2 = std::int64_t{50} << 20;  // an H100's
+  // The threshold of the bands: more than 0.6 of the L2.
+  CHECK_FALSE(a_outgrows_l2(3 * l2 / 5, l2));
+  CHECK(a_outgrows_l2(3 * l2 / 5 + 1, l2));
+  CHECK_FALSE(a_outgrows_l2(4 * l2, 0));  // an unknown L2
+  // Where 192-row tiles measured faster on the H100: 7168x16384 at M = 4096 and 16384, 4096x7168,
+  // 2112x7168 (in place of 128x192) and 7168x2048 at M = 16384.
+  CHECK(pick_wgmma_config(4096, 7168, sms, 16384, 0, true, l2) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(16384, 7168, sms, 16384, 0, true, l2) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(16384, 4096, sms, 7168, 0, true, l2) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(16384, 2112, sms, 7168, 0, true, l2) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(16384, 7168, sms, 2048, 0, true, l2) == wgmma_config::t192x128);
+  // Where A stays in the L2 they were slower: 4096x7168 and 7168x2048 at M = 4096, 24576x1536 and
+  // 32768x512 at M = 16384 (A 25 and 8 MB); the 128-row picks stay.
+  CHECK(pick_wgmma_config(4096, 4096, sms, 7168, 0, true, l2) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(4096, 2112, sms, 7168, 0, true, l2) == wgmma_config::t128x192);
+  CHECK(pick_wgmma_config(4096, 7168, sms, 2048, 0, true, l2) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(16384, 24576, sms, 1536, 0, true, l2) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(16384, 32768, sms, 512, 0, true, l2) == wgmma_config::t128x128);
+  // Without the L2 (or without k), never.
+  CHECK(pick_wgmma_config(16384, 7168, sms, 16384) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(16384, 7168, sms, 0, 0, true, l2) == wgmma_config::t128x128);
+  // Decode keeps its tiles whatever the L2 says.
+  CHECK(pick_wgmma_config(16, 7168, sms, 16384, 0, true, l2) == pick_wgmma_config(16, 7168, sms, 16384, 0, true));
+}

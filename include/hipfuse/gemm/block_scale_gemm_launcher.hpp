@@ -153,7 +153,13 @@ status launch_block_scale_gemm(const Args& args, platform::launch_stream stream)
       const int clusters2 = wgmma_resident_clusters<wgmma_shape_64x64_c2, Args>();
       const std::int64_t split_bytes = block_scale_gemm_workspace_bytes(args.m, args.n);
       const bool split_workspace = args.workspace != nullptr && split_bytes > 0 && args.workspace_bytes >= split_bytes;
-      switch (pick_wgmma_config(args.m, args.n, sms, args.k, clusters2, split_workspace)) {
+      // The L2 decides between prefill tiles only (pick_wgmma_config): decode launches do not ask.
+      int l2_bytes = 0;
+      if (args.m > 128) {
+        if (status s = platform::l2_cache_bytes(l2_bytes); !s.ok()) return s;
+      }
+      switch (pick_wgmma_config(args.m, args.n, sms, args.k, clusters2, split_workspace, l2_bytes)) {
+        case wgmma_config::t192x128: return launch_block_scale_gemm_wgmma<wgmma_shape_192x128, Args>(args, stream, sms);
         case wgmma_config::t128x192: return launch_block_scale_gemm_wgmma<wgmma_shape_128x192, Args>(args, stream, sms);
         case wgmma_config::t128x128: return launch_block_scale_gemm_wgmma<wgmma_shape_128x128, Args>(args, stream, sms);
         case wgmma_config::t128x64: return launch_block_scale_gemm_wgmma<wgmma_shape_128x64, Args>(args, stream, sms);

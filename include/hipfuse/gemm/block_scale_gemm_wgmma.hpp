@@ -127,9 +127,9 @@ struct block_scale_gemm_wgmma {
     return Shape::b_scale_blocks > 1 && (n0 / scale_block + 1) * scale_block < p.n;
   }
 
-  // Only 128-row tiles walk in bands (wgmma_group_rows): the 64-row ones serve decode, at most two
-  // row tiles, and keep the plain order with no test for it in their code.
-  static constexpr bool walks_in_bands = Shape::block_m == 128;
+  // Only the 128- and 192-row tiles walk in bands (wgmma_group_rows): the 64-row ones serve decode,
+  // at most two row tiles, and keep the plain order with no test for it in their code.
+  static constexpr bool walks_in_bands = Shape::block_m >= 128;
 
   // B stages a producer fills before it waits for the previous grid (weights first, see run).
   static constexpr int weights_first_stages = Shape::stages < 2 ? Shape::stages : 2;
@@ -199,7 +199,7 @@ struct block_scale_gemm_wgmma {
     const int warpgroup = __shfl_sync(0xFFFFFFFFu, tid / 128, 0);
 
     if (warpgroup == 0) {
-      sm90::release_registers<Shape::producer_registers>();
+      if constexpr (Shape::moves_registers) sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
         // A tile's A boxes (the tail ones in the last row tile where M ends inside it, see the launcher).
         const auto is_tail = [&](int m0) { return p.m - m0 < a_boxes.rows; };
@@ -301,7 +301,7 @@ struct block_scale_gemm_wgmma {
 
     // Nothing the previous kernel may write (A, scales, bias, C, the workspace) is touched before this.
     wait_for_previous_grid();
-    sm90::claim_registers<Shape::consumer_registers>();
+    if constexpr (Shape::moves_registers) sm90::claim_registers<Shape::consumer_registers>();
     const int consumer = warpgroup - 1, t = tid % 128, lane = t % 32;
     const int row_group = Shape::k_split > 1 ? consumer % Shape::row_groups : consumer;
     const int k_group = Shape::k_split > 1 ? consumer / Shape::row_groups : 0;

@@ -6,7 +6,14 @@
 namespace hipfuse {
 namespace gemm {
 
+// Whether A (a_bytes: M×K of fp8) takes more than 0.6 of the L2 (l2_bytes; 0: not known), where
+// the tiles walk in bands and the prefill tiles grow to 192 rows (below).
+inline bool a_outgrows_l2(std::int64_t a_bytes, std::int64_t l2_bytes) {
+  return l2_bytes > 0 && 5 * a_bytes > 3 * l2_bytes;
+}
+
 enum class wgmma_config {
+  t192x128,
   t128x192,
   t128x128,
   t128x64,
@@ -71,9 +78,21 @@ enum class wgmma_config {
 // in 128x128 against 41.3 / 42.3; chained by programmatic dependent launch 6-25 % faster.
 // Above 128 rows, short k (k < 1024, fewer than 8 blocks, which the split tiles would deal out one
 // or two per warpgroup) keeps to the 128-row tiles in the estimate below.
+// Where that estimate takes 128x128 or 128x192 and A outgrows the L2 (l2_bytes, see
+// a_outgrows_l2), 192x128 tiles instead: each B slab then feeds 192 rows of A, so a block reads a
+// sixth fewer operand bytes per output from the L2 (per 128-k block 1.67 bytes per output against
+// 2.0), and the L2 is what bounds these sizes once A streams from memory. On the H100 (samples
+// interleaved as 128, 192, 192, 128 so that neither gains from its place in the order; µs,
+// 128x128 -> 192x128, the same bits): 7168x16384 at M = 4096 / 8192 / 16384 877 -> 836 / 1891 ->
+// 1665 / 3725 -> 3263, 4096x7168 at M = 8192 / 16384 425 -> 416 / 918 -> 826, 2112x7168 250 ->
+// 216 / 487 -> 456 (its pick had been 128x192: 463 -> 411 at M = 16384), 7168x2048 at M = 16384
+// 441 -> 422. At the threshold, 7168x16384 at M = 2048 (A 34 MB) 379 -> 381. Below it they lose
+// 2-12 % (4096x7168 at M = 4096 217 -> 231, 7168x2048 98.8 -> 102.4, 32768x512 137 -> 144-154,
+// 24576x1536 at M = 16384 1079 -> 1146: a third row group costs more per tile than the L2 bytes
+// it saves while A stays in the L2).
 // k = 0: not known; none of these rules applies.
 inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clusters2 = 0,
-                                      bool split_workspace = false) {
+                                      bool split_workspace = false, std::int64_t l2_bytes = 0) {
   const auto tiles = [&](int block_m, int block_n) {
     return static_cast<std::int64_t>((m + block_m - 1) / block_m) * ((n + block_n - 1) / block_n);
   };
@@ -120,6 +139,9 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
     const double time = static_cast<double>((tiles(c.block_m, c.block_n) + sms - 1) / sms) * c.cost;
     if (best_time == 0 || time < best_time) best = c.config, best_time = time;
   }
+  if ((best == wgmma_config::t128x128 || best == wgmma_config::t128x192) &&
+      a_outgrows_l2(static_cast<std::int64_t>(m) * k, l2_bytes))
+    return wgmma_config::t192x128;
   return best;
 }
 
@@ -136,7 +158,7 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
 // at M = 4096 (A 29 MB: 208 / 208). Bands of 4 and 16 were within a few per cent of 8 above it.
 inline int wgmma_group_rows(int tiles_m, std::int64_t a_bytes, std::int64_t l2_bytes) {
   constexpr int band = 8;
-  if (tiles_m <= band || l2_bytes <= 0 || 5 * a_bytes <= 3 * l2_bytes) return tiles_m;
+  if (tiles_m <= band || !a_outgrows_l2(a_bytes, l2_bytes)) return tiles_m;
   return band;
 }
 

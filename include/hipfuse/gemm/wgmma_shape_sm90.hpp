@@ -41,7 +41,8 @@ template <int BlockM, int BlockN, int Stages, int KSplit = 1, int Partials = 2, 
 struct wgmma_shape {
   static_assert(Partials == 1 || Partials == 2, "one or two partial accumulators");
   static constexpr int partials = Partials;
-  static_assert(BlockM == 64 || BlockM == 128, "one or two row groups of 64 rows");
+  static_assert(BlockM == 64 || BlockM == 128 || (BlockM == 192 && BlockN <= 128 && KSplit == 1 && Partials == 1),
+                "one or two row groups of 64 rows, or three (192 rows) with whole k, one partial and BlockN <= 128");
   static_assert(BlockN == 16 || BlockN == 32 || BlockN == 64 || BlockN == 128 || BlockN == 192,
                 "block_n is a wgmma n with a wrapper (16, 32, 64, 128, 192)");
   // The 128-column B scale blocks a tile's columns fall in: one for BlockN <= 128 (a tile lies inside
@@ -101,14 +102,18 @@ struct wgmma_shape {
   static_assert(shared_bytes <= 227 * 1024, "the stages fit the 227 KiB a Hopper block can opt into");
   static_assert(a_bytes % 1024 == 0 && b_bytes % 1024 == 0, "every tile stays 1024-byte aligned");
   // Registers per thread after setmaxnreg: the producer needs few, consumers hold two N/2-float
-  // accumulators. Totals stay within the 64 K registers of an SM.
-  static constexpr int producer_registers = 40;
-  static constexpr int consumer_registers = consumers == 4 ? 104 : consumers == 2 ? 232 : 240;
+  // accumulators. Totals stay within the 64 K registers of an SM (three consumers: 160 each, with
+  // 32 for the producer, where ptxas keeps 128×128's one-partial loop without spilling).
+  static constexpr int producer_registers = consumers == 3 ? 32 : 40;
+  static constexpr int consumer_registers = consumers == 4 ? 104 : consumers == 3 ? 160 : consumers == 2 ? 232 : 240;
   // setmaxnreg only moves registers within the block's allocation, which is the compiled count (at
   // most 64 K / threads, in steps of 8) times the threads: asking for more blocks the warpgroup forever.
   static constexpr int allocated_registers = (65536 / threads) / 8 * 8;
   static_assert(128 * producer_registers + 128 * consumers * consumer_registers <= threads * allocated_registers,
                 "the warpgroups' registers fit the block's allocation");
+  // One consumer (256 threads) has up to 255 registers per thread without moving any: the move
+  // would only put setmaxnreg on the producer's way to its first copies.
+  static constexpr bool moves_registers = consumer_registers > allocated_registers;
 };
 
 // The configurations, picked per problem by pick_wgmma_config (wgmma_config.hpp). Large: two consumer
@@ -125,6 +130,11 @@ using wgmma_shape_128x128 = wgmma_shape<128, 128, 5, 1, 1>;
 // of two 128-column blocks). Same bits as 128×128.
 using wgmma_shape_128x192 = wgmma_shape<128, 192, 4, 1, 1>;
 using wgmma_shape_128x64 = wgmma_shape<128, 64, 8>;
+// 192×128: prefill where A outgrows the L2 (pick_wgmma_config). Three consumer warpgroups share each
+// B slab: per 128-k block a tile reads (192 + 128) × 128 operand bytes for 192 × 128 outputs, 1.67
+// bytes per output against 128×128's 2.0. Four 40 KiB stages (with their scales) and 48 KiB for
+// the epilogue. Same bits as 128×128.
+using wgmma_shape_192x128 = wgmma_shape<192, 128, 4, 1, 1>;
 using wgmma_shape_64x64 = wgmma_shape<64, 64, 12, 2>;
 using wgmma_shape_64x32 = wgmma_shape<64, 32, 17, 2>;
 // Decode up to 128 rows (see pick_wgmma_config): 64-row tiles whose one consumer takes every k block,
