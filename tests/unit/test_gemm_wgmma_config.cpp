@@ -194,13 +194,34 @@ TEST_CASE("wgmma 192x128 tiles for prefill where A outgrows the L2", "[gemm]") {
   // Where A stays in the L2 they were slower: 4096x7168 and 7168x2048 at M = 4096, 24576x1536 and
   // 32768x512 at M = 16384 (A 25 and 8 MB); the 128-row picks stay.
   CHECK(pick_wgmma_config(4096, 4096, sms, 7168, 0, true, l2) == wgmma_config::t128x128);
-  CHECK(pick_wgmma_config(4096, 2112, sms, 7168, 0, true, l2) == wgmma_config::t128x192);
   CHECK(pick_wgmma_config(4096, 7168, sms, 2048, 0, true, l2) == wgmma_config::t128x128);
   CHECK(pick_wgmma_config(16384, 24576, sms, 1536, 0, true, l2) == wgmma_config::t128x128);
   CHECK(pick_wgmma_config(16384, 32768, sms, 512, 0, true, l2) == wgmma_config::t128x128);
-  // Without the L2 (or without k), never.
-  CHECK(pick_wgmma_config(16384, 7168, sms, 16384) == wgmma_config::t128x128);
-  CHECK(pick_wgmma_config(16384, 7168, sms, 0, 0, true, l2) == wgmma_config::t128x128);
+  // Without the L2 (or without k) the estimate alone decides: 14 rounds of 128x128 against 10 of
+  // 192x128 at 1.48 on 7168x16384 at M = 4096.
+  CHECK(pick_wgmma_config(4096, 7168, sms, 16384) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(4096, 7168, sms, 0, 0, true, l2) == wgmma_config::t128x128);
   // Decode keeps its tiles whatever the L2 says.
   CHECK(pick_wgmma_config(16, 7168, sms, 16384, 0, true, l2) == pick_wgmma_config(16, 7168, sms, 16384, 0, true));
+}
+
+TEST_CASE("wgmma 192x128 tiles where they save rounds with k >= 2048", "[gemm]") {
+  const int sms = 132;
+  // 8 rounds of 192x128 against 12 of 128x128 (12288x7168 at M = 2048), 12 against 18
+  // (18432x7168), 7 against 11 (7168x4608 at M = 3072), 4 against 6 (4096x7168 at M = 3072).
+  CHECK(pick_wgmma_config(2048, 12288, sms, 7168) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(2048, 18432, sms, 7168) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(3072, 7168, sms, 4608) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(3072, 4096, sms, 7168) == wgmma_config::t192x128);
+  // Not where the rounds come out even at 1.48 per tile: 7168x2048 at M = 4096 / 8192 (10 / 19
+  // against 14 / 28), 4096x7168 at M = 2048 / 4096, 7168x16384 at M = 1024.
+  CHECK(pick_wgmma_config(4096, 7168, sms, 2048) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(8192, 7168, sms, 2048) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(2048, 4096, sms, 7168) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(4096, 4096, sms, 7168) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(1024, 7168, sms, 16384) == wgmma_config::t128x128);
+  // Not with k below 2048 (24576x1536 at M = 3072: 24 rounds against 35, measured 3 % slower),
+  // nor with k unknown.
+  CHECK(pick_wgmma_config(3072, 24576, sms, 1536) == wgmma_config::t128x128);
+  CHECK(pick_wgmma_config(2048, 12288, sms) == wgmma_config::t128x128);
 }

@@ -77,7 +77,12 @@ enum class wgmma_config {
 // 55.8 / 64.7 in 64x64 (three rounds, the last on 24 SMs), 12288x7168 at M = 96 / 128 36.6 / 37.3
 // in 128x128 against 41.3 / 42.3; chained by programmatic dependent launch 6-25 % faster.
 // Above 128 rows, short k (k < 1024, fewer than 8 blocks, which the split tiles would deal out one
-// or two per warpgroup) keeps to the 128-row tiles in the estimate below.
+// or two per warpgroup) keeps to the 128-row tiles in the estimate below. 192x128 tiles enter it
+// with k >= 2048 at 1.48 (1.5x the work of 128x128 at ~1.01x its rate): where they save rounds,
+// 12288x7168 / 18432x7168 at M = 2048 take 8 / 12 rounds against 12 / 18 (271.6 / 400.9 µs against
+// 290.6 / 441.9), 7168x4608 at M = 3072 7 against 11 (158.9 against 175.5); where they do not,
+// 7168x2048 at M = 4096 / 8192 (10 / 19 rounds against 14 / 28) ran 3.6 / 2.0 % slower. Shorter k
+// loses more per tile (24576x1536 at M = 3072: 24 rounds against 35, 3 % slower).
 // Where that estimate takes 128x128 or 128x192 and A outgrows the L2 (l2_bytes, see
 // a_outgrows_l2), 192x128 tiles instead: each B slab then feeds 192 rows of A, so a block reads a
 // sixth fewer operand bytes per output from the L2 (per 128-k block 1.67 bytes per output against
@@ -128,6 +133,7 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
   };
   constexpr candidate candidates[] = {{wgmma_config::t128x192, 128, 192, 1.65},
                                       {wgmma_config::t128x128, 128, 128, 1.0},
+                                      {wgmma_config::t192x128, 192, 128, 1.48},
                                       {wgmma_config::t128x64, 128, 64, 0.70},
                                       {wgmma_config::t64x64, 64, 64, 0.42},
                                       {wgmma_config::t64x32, 64, 32, 0.45}};
@@ -136,6 +142,7 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
   const bool short_k = k > 0 && k < 1024;
   for (const candidate& c : candidates) {
     if (short_k && c.block_m == 64) continue;  // the split tiles
+    if (c.block_m == 192 && k < 2048) continue;
     const double time = static_cast<double>((tiles(c.block_m, c.block_n) + sms - 1) / sms) * c.cost;
     if (best_time == 0 || time < best_time) best = c.config, best_time = time;
   }
