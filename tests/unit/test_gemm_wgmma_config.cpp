@@ -220,6 +220,11 @@ TEST_CASE("wgmma 192x128 tiles where they save rounds with k >= 2048", "[gemm]")
   CHECK(pick_wgmma_config(2048, 4096, sms, 7168) == wgmma_config::t128x128);
   CHECK(pick_wgmma_config(4096, 4096, sms, 7168) == wgmma_config::t128x128);
   CHECK(pick_wgmma_config(1024, 7168, sms, 16384) == wgmma_config::t128x128);
+  // 2112x7168 at M = 1024 / 2048: one round against two of 128x64, two against four; at M = 512
+  // 128x64 keeps its one round.
+  CHECK(pick_wgmma_config(1024, 2112, sms, 7168) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(2048, 2112, sms, 7168) == wgmma_config::t192x128);
+  CHECK(pick_wgmma_config(512, 2112, sms, 7168) == wgmma_config::t128x64);
   // Not with k below 2048 (24576x1536 at M = 3072: 24 rounds against 35, measured 3 % slower),
   // nor with k unknown.
   CHECK(pick_wgmma_config(3072, 24576, sms, 1536) == wgmma_config::t128x128);

@@ -31,7 +31,10 @@ enum class wgmma_config {
 // relative costs measured on the H100 (DeepSeek-V3 shapes, M from 1 to 256: a 128×64 tile takes
 // ~0.70 of a 128×128 one, a 64×64 split tile ~0.42, a 64×32 one ~0.45 once its lower efficiency
 // counts; a 128×192 tile ~1.65, 1.5x the work at ~0.9 of the rate, so it wins only where it
-// saves rounds: 2112×7168 at M = 4096, 352 tiles in 3 rounds against 544 in 5). Wave quantization
+// saves rounds: 2112×7168 at M = 4096, 352 tiles in 3 rounds against 544 in 5). 128×64 counts
+// 0.75: with many rounds (prefill) it took 0.78 / 0.88 of a 128×128 tile's time on 2112×7168 at
+// M = 1024 / 2048, where 192×128 tiles now take one round against two and two against four (32.6
+// / 64.9 µs against 34.6 / 84.3); up to 256 rows it never has the rounds for 0.75 to matter.
 // decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in one round (70 µs) but 224 of
 // 128×64 in two (97 µs).
 //
@@ -134,7 +137,7 @@ inline wgmma_config pick_wgmma_config(int m, int n, int sms, int k = 0, int clus
   constexpr candidate candidates[] = {{wgmma_config::t128x192, 128, 192, 1.65},
                                       {wgmma_config::t128x128, 128, 128, 1.0},
                                       {wgmma_config::t192x128, 192, 128, 1.48},
-                                      {wgmma_config::t128x64, 128, 64, 0.70},
+                                      {wgmma_config::t128x64, 128, 64, 0.75},
                                       {wgmma_config::t64x64, 64, 64, 0.42},
                                       {wgmma_config::t64x32, 64, 32, 0.45}};
   wgmma_config best = wgmma_config::t128x128;
