@@ -363,17 +363,20 @@ timing time_launches(Launch&& launch, int sets, const options& opt, double targe
   return timed.summarize(samples);
 }
 
-// Times several launch functions over the same sets with their samples interleaved (A B C A B C
-// ...), so that the card's clock changes under a sustained load (an H100 at its power cap moves
-// between ~1.2 and ~1.7 GHz) fall on all of them alike. Used where implementations are compared
-// in one process (the GEMM against cuBLASLt).
+// Times several launch functions over the same sets with their samples interleaved, the order
+// reversed every other round (A B C C B A A B C ...), so that the card's clock changes under a
+// sustained load (an H100 at its power cap moves between ~1.2 and ~1.7 GHz) fall on all of them
+// alike, and no function always follows the same one: with a fixed order the function timed first
+// was at times 3-8 % faster than the same kernel timed third (a GEMM at M >= 4096 on the H100).
+// Used where implementations are compared in one process (the GEMM against cuBLASLt).
 inline std::vector<timing> time_interleaved(const std::vector<std::function<hipfuse::status(int, cudaStream_t)>>& launches,
                                             int sets, const options& opt, double target_sample_us = 2000.0) {
   std::vector<std::unique_ptr<timed_launches>> timed;
   for (const auto& launch : launches) timed.push_back(std::make_unique<timed_launches>(launch, sets, target_sample_us));
   std::vector<std::vector<double>> samples(launches.size());
   for (int r = -1; r < opt.repeats; ++r)
-    for (std::size_t i = 0; i < timed.size(); ++i) {
+    for (std::size_t j = 0; j < timed.size(); ++j) {
+      const std::size_t i = r % 2 == 0 ? timed.size() - 1 - j : j;
       if (!timed[i]->ok()) continue;
       const double us = timed[i]->sample();
       if (r >= 0) samples[i].push_back(us);
