@@ -35,8 +35,8 @@ enum class wgmma_config {
 // 0.75: with many rounds (prefill) it took 0.78 / 0.88 of a 128×128 tile's time on 2112×7168 at
 // M = 1024 / 2048, where 192×128 tiles now take one round against two and two against four (32.6
 // / 64.9 µs against 34.6 / 84.3); up to 256 rows it never has the rounds for 0.75 to matter.
-// decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in one round (70 µs) but 224 of
-// 128×64 in two (97 µs).
+// Wave quantization decides much: 7168×16384 at M = 256 runs 112 tiles of 128×128 in one round
+// (70 µs) but 224 of 128×64 in two (97 µs).
 //
 // Long k with few tiles: whole-k tiles of 64 rows whose k blocks four consumer warpgroups of the
 // block share (no hand-over between blocks), the narrowest of 64x16 (up to 64 rows) and 64x32 (up
