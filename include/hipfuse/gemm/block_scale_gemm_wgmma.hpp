@@ -134,6 +134,121 @@ struct block_scale_gemm_wgmma {
   // B stages a producer fills before it waits for the previous grid (weights first, see run).
   static constexpr int weights_first_stages = Shape::stages < 2 ? Shape::stages : 2;
 
+  // Whether the producer sends the first tile's first stages before the block's barrier (see
+  // send_first_stages), and how many: tiles whose consumers take whole k, two stages. On the H100
+  // (interleaved against sending after the barrier, µs, the same bits): 32768x512 at M = 1 / 16 /
+  // 64 / 128 8.94 / 9.16 / 10.17 / 11.84 -> 8.68 / 8.95 / 9.95 / 11.69, 7168x2048 at M = 64 / 128
+  // 8.53 / 9.40 -> 8.43 / 9.25, 24576x1536 at M = 16 16.27 -> 16.09; 4096x7168 at M = 128 (two row
+  // tiles on K = 7168) 15.05 -> 15.52; the rest, M = 4096 included, within 1.5 %. With the k split
+  // over warpgroups or blocks (2112x7168 and 4096x7168 at M <= 128) it was 2-5 % slower, so those
+  // tiles send after the barrier as before; the ring's worth instead of two was slower on
+  // 7168x2048 at M = 1 (8.2 -> 8.8) and no faster elsewhere.
+  static constexpr bool sends_before_barrier = Shape::k_split == 1 && Shape::cluster_k == 1;
+  static constexpr int first_stages_ahead = Shape::stages < 2 ? Shape::stages : 2;
+
+  // This block's part of the tile walk: tiles first_tile, first_tile + tile_stride, ..., and of
+  // each the 128-k blocks [kb_begin, kb_end) (all of them but in a k split across blocks).
+  struct block_share {
+    wgmma_tile_walk walk;
+    int kblocks, kb_begin, kb_end, first_tile, tile_stride;
+  };
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static block_share share_of(const Args& p, int group_m, int rank) {
+    const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
+    const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
+    const int kblocks = p.k / scale_block;
+    return {{{tiles_m, tiles_n, walks_in_bands ? group_m : tiles_m}},
+            kblocks,
+            static_cast<int>(static_cast<std::int64_t>(kblocks) * rank / Shape::cluster_k),
+            static_cast<int>(static_cast<std::int64_t>(kblocks) * (rank + 1) / Shape::cluster_k),
+            static_cast<int>(blockIdx.x) / Shape::cluster_k,
+            static_cast<int>(gridDim.x) / Shape::cluster_k};
+  }
+
+  // The stages of the block's first tile that its producer sends before it enters its loop (see
+  // send_first_stages): first_stages_ahead whole ones where sends_before_barrier, or with weights
+  // first the B slabs of weights_first_stages.
+  HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static int stages_ahead(const block_share& s, bool weights_first) {
+    const int blocks = s.first_tile < s.walk.tiles() ? s.kb_end - s.kb_begin : 0;
+    const int most = weights_first ? weights_first_stages : sends_before_barrier ? first_stages_ahead : 0;
+    return blocks < most ? blocks : most;
+  }
+
+  // The producer thread's copies into a stage.
+  struct stage_copies {
+    const CUtensorMap *tma_a, *tma_b, *tma_sa;
+    const wgmma_a_boxes& a_boxes;
+    const Args& p;
+    std::uint64_t* full;
+    std::uint8_t* base;         // stage s: A at base + s * stage_bytes, B a_bytes on
+    std::uint8_t* scale_slots;  // stage s: A scales at scale_slots + s * scale_bytes, B scales a_scale_bytes on
+    bool copy_scales;
+    int kblocks;
+
+    // A tile's A boxes (the tail ones in the last row tile where M ends inside it, see the launcher).
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE bool is_tail(int m0) const { return p.m - m0 < a_boxes.rows; }
+    // The bytes of a stage of the tile at row m0: its A box's rows of 128 bytes, B's slab, and with
+    // the scales the A column's box (its rows rounded up to 4: 16 bytes; rows past M count,
+    // zero-filled) and one or two 16-byte runs of B scales.
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE std::uint32_t bytes(int m0, bool b_hi) const {
+      const std::uint32_t rows = static_cast<std::uint32_t>(is_tail(m0) ? a_boxes.tail_rows : a_boxes.rows);
+      return rows * scale_block + Shape::b_bytes + (copy_scales ? 16u * ((rows + 3) / 4) + 16u * (b_hi ? 2 : 1) : 0u);
+    }
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void a(int stage, int m0, int kb) const {
+      sm90::tma_load_2d(is_tail(m0) ? a_boxes.tail : tma_a, &full[stage], base + stage * Shape::stage_bytes,
+                        kb * scale_block, m0);
+    }
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void b(int stage, int n0, int kb) const {
+      sm90::tma_load_2d(tma_b, &full[stage], base + stage * Shape::stage_bytes + Shape::a_bytes, kb * scale_block, n0);
+    }
+    // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void b_scales(int stage, int n0, int kb, bool b_hi) const {
+      std::uint8_t* slot = scale_slots + stage * Shape::scale_bytes + Shape::a_scale_bytes;
+      const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
+      sm90::bulk_load(&full[stage], slot, b_scales, 16);
+      if (b_hi) sm90::bulk_load(&full[stage], slot + 16, b_scales + kblocks, 16);
+    }
+    // sa[kb][m0 .. m0 + rows) by tensor copy: rows past M are filled with zeros, never read (a bulk
+    // copy up to the stride read past the end of a buffer sized to the layout's extent, whose last
+    // column ends at row M).
+    HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void a_scales(int stage, int m0, int kb) const {
+      sm90::tma_load_2d(is_tail(m0) ? a_boxes.tail_scales : tma_sa, &full[stage],
+                        scale_slots + stage * Shape::scale_bytes, m0, kb);
+    }
+  };
+
+  // The producer thread's first copies (stages_ahead), sent right after it set up the barriers
+  // where sends_before_barrier, else (the B slabs of weights first) as its loop starts. Sent from
+  // the loop, the first copies had waited for the block's barrier, the tile walk and the copies'
+  // arguments: ~1400 cycles from the block's start at decode sizes on the H100. The walk is worked
+  // out here and again in run: with the values carried from here into the loop, ptxas ran its
+  // copies from vector registers, through a loop over the warp's values at every copy (2-4 %
+  // slower).
+  HIPFUSE_DEVICE static void send_first_stages(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
+                                               const CUtensorMap* tma_sa, const wgmma_a_boxes& a_boxes,
+                                               bool copy_scales, bool weights_first, int group_m, int rank,
+                                               const Args& p, std::uint64_t* full, std::uint8_t* base,
+                                               std::uint8_t* scale_slots) {
+    const block_share share = share_of(p, group_m, rank);
+    const int ahead = stages_ahead(share, weights_first);
+    if (ahead == 0) return;
+    sm90::fence_proxy_async();  // the initialised barriers, before the copies that complete on them
+    const stage_copies copy{tma_a, tma_b, tma_sa, a_boxes, p, full, base, scale_slots, copy_scales, share.kblocks};
+    const auto o = share.walk.of(share.first_tile, Shape::block_m, Shape::block_n);
+    const bool b_hi = has_b_hi(p, o.n0);
+    const std::uint32_t stage_bytes = copy.bytes(o.m0, b_hi);
+    if (!weights_first) wait_for_previous_grid();  // A may be the previous kernel's output
+    for (int s = 0; s < ahead; ++s) {
+      const int kb = share.kb_begin + s;
+      sm90::mbarrier_arrive_expect_tx(&full[s], stage_bytes);
+      if (!weights_first) copy.a(s, o.m0, kb);
+      copy.b(s, o.n0, kb);
+      if (copy_scales) {
+        if (!weights_first) copy.a_scales(s, o.m0, kb);
+        copy.b_scales(s, o.n0, kb, b_hi);
+      }
+    }
+  }
+
   HIPFUSE_DEVICE HIPFUSE_FORCEINLINE static void run(const CUtensorMap* tma_a, const CUtensorMap* tma_b,
                                                     const CUtensorMap* tma_c, const CUtensorMap* tma_sa,
                                                     const wgmma_a_boxes& a_boxes, bool tma_store, bool copy_scales,
@@ -176,6 +291,9 @@ struct block_scale_gemm_wgmma {
         sm90::mbarrier_init(&partials_empty, 128);  // every thread of rank 0's first group
       }
       sm90::fence_barrier_init();
+      if constexpr (sends_before_barrier)
+        send_first_stages(tma_a, tma_b, tma_sa, a_boxes, copy_scales, weights_first, group_m, rank, p, full, base,
+                          scale_slots);
     }
     if constexpr (Shape::cluster_split) {
       sm90::cluster_sync();  // no block arrives on another's barriers before they are initialised
@@ -183,15 +301,10 @@ struct block_scale_gemm_wgmma {
       __syncthreads();
     }
 
-    const int tiles_m = (p.m + Shape::block_m - 1) / Shape::block_m;
-    const int tiles_n = (p.n + Shape::block_n - 1) / Shape::block_n;
-    const wgmma_tile_walk walk{{tiles_m, tiles_n, walks_in_bands ? group_m : tiles_m}};
-    const int kblocks = p.k / scale_block;
-    // This block's 128-k blocks of every tile, and the tiles of its cluster.
-    const int kb_begin = static_cast<int>(static_cast<std::int64_t>(kblocks) * rank / cluster_k);
-    const int kb_end = static_cast<int>(static_cast<std::int64_t>(kblocks) * (rank + 1) / cluster_k);
-    const int first_tile = static_cast<int>(blockIdx.x) / cluster_k;
-    const int tile_stride = static_cast<int>(gridDim.x) / cluster_k;
+    const block_share share = share_of(p, group_m, rank);
+    const wgmma_tile_walk& walk = share.walk;
+    const int kblocks = share.kblocks, kb_begin = share.kb_begin, kb_end = share.kb_end;
+    const int first_tile = share.first_tile, tile_stride = share.tile_stride;
     // Broadcast from lane 0, so the compiler knows the warpgroup (and with it the consumer's row
     // group and its A descriptor) is the same across the warp and keeps them in uniform registers:
     // the descriptors then advance by uniform adds between the wgmma instructions instead of being
@@ -201,87 +314,57 @@ struct block_scale_gemm_wgmma {
     if (warpgroup == 0) {
       if constexpr (Shape::moves_registers) sm90::release_registers<Shape::producer_registers>();
       if (tid == 0) {
-        // A tile's A boxes (the tail ones in the last row tile where M ends inside it, see the launcher).
-        const auto is_tail = [&](int m0) { return p.m - m0 < a_boxes.rows; };
-        // The bytes of a stage of the tile at row m0: its A box's rows of 128 bytes, B's slab, and
-        // with the scales the A column's box (its rows rounded up to 4: 16 bytes; rows past M count,
-        // zero-filled) and one or two 16-byte runs of B scales.
-        const auto stage_copy_bytes = [&](int m0, bool b_hi) {
-          const std::uint32_t rows = static_cast<std::uint32_t>(is_tail(m0) ? a_boxes.tail_rows : a_boxes.rows);
-          return rows * scale_block + Shape::b_bytes + (copy_scales ? 16u * ((rows + 3) / 4) + 16u * (b_hi ? 2 : 1) : 0u);
-        };
-        const auto copy_a = [&](int stage, int m0, int kb) {
-          sm90::tma_load_2d(is_tail(m0) ? a_boxes.tail : tma_a, &full[stage], a_tile(stage), kb * scale_block, m0);
-        };
-        const auto copy_b_scales = [&](int stage, int n0, int kb, bool b_hi) {
-          // sb[n0 / 128][kb & ~3 .. + 4), of which element kb % 4 counts
-          std::uint8_t* slot = scale_slots + stage * Shape::scale_bytes + Shape::a_scale_bytes;
-          const auto* b_scales = p.b_scale + static_cast<std::int64_t>(n0 / scale_block) * kblocks + (kb & ~3);
-          sm90::bulk_load(&full[stage], slot, b_scales, 16);
-          if (b_hi) sm90::bulk_load(&full[stage], slot + 16, b_scales + kblocks, 16);
-        };
-        // sa[kb][m0 .. m0 + rows) by tensor copy: rows past M are filled with zeros, never read (a bulk
-        // copy up to the stride read past the end of a buffer sized to the layout's extent, whose last
-        // column ends at row M).
-        const auto copy_a_scales = [&](int stage, int m0, int kb) {
-          sm90::tma_load_2d(is_tail(m0) ? a_boxes.tail_scales : tma_sa, &full[stage],
-                            scale_slots + stage * Shape::scale_bytes, m0, kb);
-        };
-        // Weights first (launched by programmatic dependent launch, and the caller says the previous
-        // kernel does not write B): the first two stages' B slabs (and B scales) are on their way
-        // before this grid waits for that kernel, so the weight stream starts while it finishes. A,
-        // its scales and everything the consumers touch wait. Not without that launch: there the
-        // wait returns at once, and the first A slab queued behind the B slabs (7168x2048 at M = 1 on
-        // the H100, the whole ring ahead: 9.0 -> 10.3 µs). Two stages, not the ring: fp8_linear at
-        // M = 1 / 128 on 7168x2048, µs, unchained 10.8 / 11.8, two ahead 10.5 / 11.1, four 10.8 /
-        // 11.1, the ring 11.7 / 11.6 (its burst of weights delays the quantizer's reads, and the A
-        // slabs of the whole ring then queue behind it).
-        // The copies, weights first or not: the two forms are compiled apart, so that the usual one is
-        // the loop as it was before weights first existed. With a test for the stages copied ahead at
-        // the top of its blocks, the 128x128 tiles ran 1-2 % slower at M = 4096 on the H100
-        // (interleaved in one process: 7168x2048 112.7 -> 115.2 µs, 4096x7168 222.7 -> 225.6).
-        const auto produce = [&](auto ahead) {
-          constexpr bool weights_ahead = decltype(ahead)::value;
-          int b_ahead = 0;
-          if constexpr (weights_ahead) {
-            for (int t = first_tile; t < walk.tiles() && b_ahead < weights_first_stages; t += tile_stride) {
-              const auto o = walk.of(t, Shape::block_m, Shape::block_n);
-              const int m0 = o.m0, n0 = o.n0;
-              const bool b_hi = has_b_hi(p, n0);
-              for (int kb = kb_begin; kb < kb_end && b_ahead < weights_first_stages; ++kb, ++b_ahead) {
-                sm90::mbarrier_arrive_expect_tx(&full[b_ahead], stage_copy_bytes(m0, b_hi));
-                sm90::tma_load_2d(tma_b, &full[b_ahead], b_tile(b_ahead), kb * scale_block, n0);
-                if (copy_scales) copy_b_scales(b_ahead, n0, kb, b_hi);
-              }
-            }
-          }
+        const stage_copies copy{tma_a, tma_b, tma_sa, a_boxes, p, full, base, scale_slots, copy_scales, kblocks};
+        // The rest of the copies, after the stages sent before the barrier. With weights first
+        // (launched by programmatic dependent launch, and the caller says the previous kernel does
+        // not write B) those were B slabs (and B scales) only, sent before this grid waits for that
+        // kernel, so the weight stream starts while it finishes; A, its scales and everything the
+        // consumers touch wait. Not without that launch: there the wait returns at once, and the
+        // first A slab queued behind the B slabs (7168x2048 at M = 1 on the H100, the whole ring
+        // ahead: 9.0 -> 10.3 µs). Two stages, not the ring: fp8_linear at M = 1 / 128 on 7168x2048,
+        // µs, unchained 10.8 / 11.8, two ahead 10.5 / 11.1, four 10.8 / 11.1, the ring 11.7 / 11.6
+        // (its burst of weights delays the quantizer's reads, and the A slabs of the whole ring then
+        // queue behind it).
+        // The two forms are compiled apart, so that the usual one is the loop as it was before
+        // weights first existed. With a test for the stages copied ahead at the top of its blocks,
+        // the 128x128 tiles ran 1-2 % slower at M = 4096 on the H100 (interleaved in one process:
+        // 7168x2048 112.7 -> 115.2 µs, 4096x7168 222.7 -> 225.6).
+        const int ahead = stages_ahead(share, weights_first);
+        const auto produce = [&](auto weights_ahead_tag) {
+          constexpr bool weights_ahead = decltype(weights_ahead_tag)::value;
+          int b_ahead = weights_ahead ? ahead : 0;  // stages whose B is on its way
+          int skip = weights_ahead ? 0 : ahead;      // the first tile's stages already whole
+          if constexpr (weights_ahead && !sends_before_barrier)
+            send_first_stages(tma_a, tma_b, tma_sa, a_boxes, copy_scales, weights_first, group_m, rank, p, full, base,
+                              scale_slots);
           wait_for_previous_grid();
-          ring_position<Shape::stages> at{};
+          ring_position<Shape::stages> at = ring_position<Shape::stages>::of(skip);
           for (int t = first_tile; t < walk.tiles(); t += tile_stride) {
             const auto o = walk.of(t, Shape::block_m, Shape::block_n);
             const int m0 = o.m0, n0 = o.n0;
             const bool b_hi = has_b_hi(p, n0);
-            const std::uint32_t stage_bytes = stage_copy_bytes(m0, b_hi);
-            for (int kb = kb_begin; kb < kb_end; ++kb) {
+            const std::uint32_t stage_bytes = copy.bytes(m0, b_hi);
+            for (int kb = kb_begin + skip; kb < kb_end; ++kb) {
               if constexpr (weights_ahead) {
                 if (b_ahead > 0) {  // B is on its way: the A slab and A scales only
                   --b_ahead;
-                  copy_a(at.stage, m0, kb);
-                  if (copy_scales) copy_a_scales(at.stage, m0, kb);
+                  copy.a(at.stage, m0, kb);
+                  if (copy_scales) copy.a_scales(at.stage, m0, kb);
                   at.advance();
                   continue;
                 }
               }
               sm90::mbarrier_wait(&empty[at.stage], at.phase ^ 1);
               sm90::mbarrier_arrive_expect_tx(&full[at.stage], stage_bytes);
-              copy_a(at.stage, m0, kb);
-              sm90::tma_load_2d(tma_b, &full[at.stage], b_tile(at.stage), kb * scale_block, n0);
+              copy.a(at.stage, m0, kb);
+              copy.b(at.stage, n0, kb);
               if (copy_scales) {
-                copy_a_scales(at.stage, m0, kb);
-                copy_b_scales(at.stage, n0, kb, b_hi);
+                copy.a_scales(at.stage, m0, kb);
+                copy.b_scales(at.stage, n0, kb, b_hi);
               }
               at.advance();
             }
+            skip = 0;
           }
         };
         if (weights_first) {
