@@ -31,35 +31,9 @@ tile direct(const char* name, int sms) {
   return {name, [sms](const args_t& a, cudaStream_t st) { return g::launch_block_scale_gemm_wgmma<Shape, args_t>(a, st, sms); }};
 }
 
-std::vector<int> int_list(const char* env, std::vector<int> fallback) {
-  const char* list = std::getenv(env);
-  if (list == nullptr) return fallback;
-  std::vector<int> out;
-  for (const char* p = list; *p;) {
-    char* end = nullptr;
-    const long v = std::strtol(p, &end, 10);
-    if (end == p) break;
-    out.push_back(static_cast<int>(v));
-    p = *end ? end + 1 : end;
-  }
-  return out.empty() ? fallback : out;
-}
-
 std::vector<gemm_shape> shape_list() {
-  std::vector<gemm_shape> out = {{2112, 7168}, {24576, 1536}, {32768, 512}, {7168, 16384}, {4096, 7168},
-                                 {7168, 2048}, {16384, 512},  {12288, 7168}, {18432, 7168}, {7168, 4608}};
-  if (const char* list = std::getenv("SWEEP_SHAPES")) {
-    out.clear();
-    for (const char* p = list; *p;) {
-      char* end = nullptr;
-      const long n = std::strtol(p, &end, 10);
-      if (end == p || *end != 'x') break;
-      const long k = std::strtol(end + 1, &end, 10);
-      out.push_back({static_cast<int>(n), static_cast<int>(k)});
-      p = *end ? end + 1 : end;
-    }
-  }
-  return out;
+  return env_gemm_shapes("SWEEP_SHAPES", {{2112, 7168}, {24576, 1536}, {32768, 512}, {7168, 16384}, {4096, 7168},
+                                          {7168, 2048}, {16384, 512}, {12288, 7168}, {18432, 7168}, {7168, 4608}});
 }
 
 const char* config_name(g::wgmma_config c) {
@@ -95,7 +69,7 @@ int main(int argc, char** argv) {
       direct<g::wgmma_shape_128x64>("128x64", sms),   direct<g::wgmma_shape_64x128>("64x128", sms),
       direct<g::wgmma_shape_64x64_k1>("64x64_k1", sms), direct<g::wgmma_shape_64x64>("64x64", sms),
       direct<g::wgmma_shape_64x32>("64x32", sms)};
-  const std::vector<int> ms = int_list("SWEEP_MS", {1, 16, 64, 96, 128, 160, 256});
+  const std::vector<int> ms = env_int_list("SWEEP_MS", {1, 16, 64, 96, 128, 160, 256});
   double total_pick = 0, total_best = 0;
   for (const gemm_shape& s : shape_list())
     for (const int m : ms) {

@@ -1,0 +1,190 @@
+// The weight stream's floor under the Hopper GEMM (not part of bench/run_all.sh): per (N×K, M), the
+// launcher's GEMM beside kernels that only read its weights B (N×K bytes of fp8) from memory, with
+// samples interleaved in one process and the same rotating input sets as the GEMM. At decode sizes
+// a GEMM is a read of its weights plus what it adds (A, the scales, the multiplies, the stores of C,
+// the pipeline's start and end), so the fastest read bounds what any GEMM of that shape can take.
+//   FLOOR_SHAPES="7168x2048,32768x512"  N×K list (default: the DeepSeek-V3 six)
+//   FLOOR_MS="1,16,64,128"              M list (default: 1, 16, 64, 128)
+// The reads:
+//   loads G×T uU    plain 16-byte loads (streaming hint), G blocks of T threads, U loads in flight
+//                   per thread; the bytes of B rounded down to 16
+//   boxes R×128     tensor copies in the GEMM's order: tiles of R rows of B, each tile's 128-byte
+//                   k blocks in turn, one thread per block keeping a ring of boxes in flight
+//                   (sm_90; K a multiple of 128)
+// Output: one line per case (the GEMM, each read, the fastest read, and the GEMM over it); --out
+// writes the records (op "gemm_floor", variant = the kernel) in the bench JSON schema.
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+#include <hipfuse/gemm/block_scale_gemm_launcher.hpp>
+#include <hipfuse/gemm/tma_sm90.hpp>
+#include "gemm_operands.hpp"
+#include "harness.hpp"
+#include "shapes.hpp"
+
+namespace {
+
+using namespace hipfuse_bench;
+namespace sm90 = hipfuse::gemm::sm90;
+
+// Reads n_vec 16-byte vectors; `sink` is written only if the xor of everything read equals a
+// value no input is chosen for, so the loads cannot be left out.
+template <int Unroll>
+__global__ void read_with_loads(const uint4* __restrict__ p, long n_vec, unsigned* sink) {
+  unsigned acc = 0;
+  const long stride = static_cast<long>(gridDim.x) * blockDim.x;
+  long i = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (; i + (Unroll - 1) * stride < n_vec; i += Unroll * stride) {
+    uint4 v[Unroll];
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) v[u] = __ldcs(p + i + u * stride);
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+  }
+  for (; i < n_vec; i += stride) {
+    const uint4 v = __ldcs(p + i);
+    acc ^= v.x ^ v.y ^ v.z ^ v.w;
+  }
+  if (acc == 0x9e3779b9u) sink[blockIdx.x] = acc;
+}
+
+// One thread per block copies boxes of BoxRows × 128 bytes of B [N, K] into a ring of Slots
+// shared-memory slots, tile after tile (tiles blockIdx.x, + gridDim.x, ...), re-filling each slot as
+// soon as its box has landed: the GEMM producer's order and copies, without a consumer to wait for.
+template <int BoxRows, int Slots>
+__global__ void read_with_boxes(const __grid_constant__ CUtensorMap map, int n, int k, unsigned* sink) {
+#if defined(HIPFUSE_HAS_TMA)
+  extern __shared__ __align__(1024) unsigned char dynamic_shared[];
+  __shared__ std::uint64_t landed[Slots];
+  unsigned char* ring = reinterpret_cast<unsigned char*>(
+      (reinterpret_cast<std::uintptr_t>(dynamic_shared) + 1023) & ~std::uintptr_t{1023});
+  constexpr int box_bytes = BoxRows * 128;
+  const int kblocks = k / 128, tiles = (n + BoxRows - 1) / BoxRows;
+  const int my_tiles = (tiles - static_cast<int>(blockIdx.x) + static_cast<int>(gridDim.x) - 1) / static_cast<int>(gridDim.x);
+  const int boxes = my_tiles * kblocks;
+  const auto send = [&](int box, int slot) {
+    const int tile = static_cast<int>(blockIdx.x) + (box / kblocks) * static_cast<int>(gridDim.x);
+    sm90::mbarrier_arrive_expect_tx(&landed[slot], box_bytes);
+    sm90::tma_load_2d(&map, &landed[slot], ring + slot * box_bytes, (box % kblocks) * 128, tile * BoxRows);
+  };
+  if (threadIdx.x != 0) return;
+  for (int s = 0; s < Slots; ++s) sm90::mbarrier_init(&landed[s], 1);
+  sm90::fence_barrier_init();
+  for (int box = 0; box < Slots && box < boxes; ++box) send(box, box);
+  for (int box = 0; box < boxes; ++box) {
+    const int slot = box % Slots;
+    sm90::mbarrier_wait(&landed[slot], (box / Slots) & 1);
+    if (box + Slots < boxes) send(box + Slots, slot);
+  }
+  if (ring[5] == 0x5a && ring[77] == 0xa5) sink[blockIdx.x] = 1;
+#else
+  (void)map, (void)n, (void)k, (void)sink;
+  hipfuse::platform::trap("read_with_boxes needs sm_90 tensor copies");
+#endif
+}
+
+template <int BoxRows, int Slots>
+constexpr int box_ring_bytes = BoxRows * 128 * Slots + 1024;  // + 1 KiB: the ring's 1024-byte alignment
+
+struct read_kernel {
+  std::string name;
+  std::function<hipfuse::status(const gemm_operands&, const CUtensorMap*, cudaStream_t)> launch;
+  int box_rows;  // 0: plain loads; else the tensor map's box rows
+};
+
+template <int Unroll>
+read_kernel loads(int blocks, int threads, unsigned* sink) {
+  const std::string name = "loads " + std::to_string(blocks) + "x" + std::to_string(threads) + " u" + std::to_string(Unroll);
+  return {name,
+          [=](const gemm_operands& o, const CUtensorMap*, cudaStream_t st) {
+            const long n_vec = static_cast<long>(o.args.n) * o.args.k / 16;
+            read_with_loads<Unroll><<<blocks, threads, 0, st>>>(reinterpret_cast<const uint4*>(o.b.get()), n_vec, sink);
+            return cuda_status(cudaGetLastError(), "read_with_loads");
+          },
+          0};
+}
+
+template <int BoxRows, int Slots>
+read_kernel boxes(int sms, unsigned* sink) {
+  HIPFUSE_BENCH_CHECK(cudaFuncSetAttribute(read_with_boxes<BoxRows, Slots>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                           box_ring_bytes<BoxRows, Slots>));
+  return {"boxes " + std::to_string(BoxRows) + "x128",
+          [=](const gemm_operands& o, const CUtensorMap* map, cudaStream_t st) {
+            const int tiles = (o.args.n + BoxRows - 1) / BoxRows;
+            read_with_boxes<BoxRows, Slots>
+                <<<tiles < sms ? tiles : sms, 32, box_ring_bytes<BoxRows, Slots>, st>>>(*map, o.args.n, o.args.k, sink);
+            return cuda_status(cudaGetLastError(), "read_with_boxes");
+          },
+          BoxRows};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const options opt = parse_options(argc, argv);
+  report rep(opt, "floor_gemm");
+  const int sms = rep.device().sm_count;
+  buffer<unsigned> sink(std::size_t{1} << 16);
+  std::vector<read_kernel> reads = {loads<8>(8 * sms, 256, sink.get()), loads<4>(2 * sms, 1024, sink.get())};
+  cudaDeviceProp prop{};
+  HIPFUSE_BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
+  if (prop.major >= 9) {
+    reads.push_back(boxes<64, 16>(sms, sink.get()));
+    reads.push_back(boxes<32, 24>(sms, sink.get()));
+    reads.push_back(boxes<128, 10>(sms, sink.get()));
+  }
+  const std::vector<gemm_shape> shapes = env_gemm_shapes("FLOOR_SHAPES", gemm_shapes(false));
+  const std::vector<int> ms = env_int_list("FLOOR_MS", {1, 16, 64, 128});
+  for (const gemm_shape& s : shapes)
+    for (const int m : ms) {
+      const double bytes = double(m) * s.k + double(s.n) * s.k + 2.0 * m * s.n;
+      const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
+      std::vector<std::unique_ptr<gemm_operands>> ops;
+      for (int i = 0; i < sets; ++i) ops.push_back(std::make_unique<gemm_operands>(m, s.n, s.k));
+      std::vector<std::string> names = {"gemm"};
+      std::vector<std::function<hipfuse::status(int, cudaStream_t)>> launches = {
+          [&ops](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i]->args, st); }};
+      // One tensor map per box height and set, made before the launches are captured.
+      std::vector<std::vector<CUtensorMap>> maps(reads.size());
+      for (std::size_t r = 0; r < reads.size(); ++r) {
+        if (reads[r].box_rows > 0) {
+          if (s.k % 128 != 0) continue;
+          maps[r].resize(sets);
+          for (int i = 0; i < sets; ++i)
+            require_ok(sm90::make_tma_2d(maps[r][i], ops[i]->b.get(), 1, s.n, s.k, s.k, reads[r].box_rows, 128),
+                       "tensor map of B");
+        }
+        names.push_back(reads[r].name);
+        launches.push_back([&ops, &maps, &reads, r](int i, cudaStream_t st) {
+          return reads[r].launch(*ops[i], maps[r].empty() ? nullptr : &maps[r][i], st);
+        });
+      }
+      const std::vector<timing> times = time_interleaved(launches, sets, opt);
+      std::size_t fastest = 1;
+      for (std::size_t i = 2; i < times.size(); ++i)
+        if (times[i].error.empty() && times[i].median_us < times[fastest].median_us) fastest = i;
+      const double gemm = times[0].median_us, floor = times[fastest].median_us;
+      std::printf("%5dx%-5d M=%-4d gemm %7.2f us | fastest read %7.2f (%s, %.0f GB/s) | gemm - read %5.2f us, gemm / read %.3f |",
+                  s.n, s.k, m, gemm, floor, names[fastest].c_str(), double(s.n) * s.k / (floor * 1e3), gemm - floor,
+                  gemm / floor);
+      for (std::size_t i = 1; i < times.size(); ++i) std::printf(" %s %.2f", names[i].c_str(), times[i].median_us);
+      std::printf("\n");
+      std::fflush(stdout);
+      for (std::size_t i = 0; i < times.size(); ++i) {
+        result r;
+        r.op = "gemm_floor";
+        r.impl = i == 0 ? "hipfuse" : "read";
+        r.variant = names[i];
+        r.shape = "N=" + std::to_string(s.n) + " K=" + std::to_string(s.k) + " M=" + std::to_string(m);
+        r.x_name = "M";
+        r.x = m;
+        r.bytes = i == 0 ? bytes : double(s.n) * s.k;
+        r.flops = i == 0 ? 2.0 * m * s.n * s.k : 0.0;
+        r.t = times[i];
+        rep.add(r);
+      }
+    }
+  return rep.write();
+}
