@@ -1,22 +1,36 @@
 // Shapes shared by the benchmarks; bench/peers.py holds the same lists: keep the two in step.
 #pragma once
+#include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 namespace hipfuse_bench {
 
-// The positive integers of a comma-separated list in the environment variable `env`
-// ("1,16,128"), or `fallback` where it is unset or holds none.
-inline std::vector<int> env_int_list(const char* env, std::vector<int> fallback) {
+// The comma-separated items of the environment variable `env` ("1,16,128"); none where it is unset.
+inline std::vector<std::string> env_items(const char* env) {
+  std::vector<std::string> items;
   const char* list = std::getenv(env);
-  if (list == nullptr) return fallback;
+  if (list == nullptr) return items;
+  std::string item;
+  for (const char* p = list;; ++p) {
+    if (*p == ',' || *p == '\0') {
+      if (!item.empty()) items.push_back(item);
+      item.clear();
+      if (*p == '\0') break;
+    } else {
+      item += *p;
+    }
+  }
+  return items;
+}
+
+// The positive integers listed in `env`, or `fallback` where it holds none.
+inline std::vector<int> env_int_list(const char* env, std::vector<int> fallback) {
   std::vector<int> out;
-  for (const char* p = list; *p;) {
-    char* end = nullptr;
-    const long v = std::strtol(p, &end, 10);
-    if (end == p) break;
+  for (const std::string& item : env_items(env)) {
+    const long v = std::strtol(item.c_str(), nullptr, 10);
     if (v > 0) out.push_back(static_cast<int>(v));
-    p = *end ? end + 1 : end;
   }
   return out.empty() ? fallback : out;
 }
@@ -44,18 +58,12 @@ inline std::vector<gemm_shape> gemm_shapes(bool quick) {
   if (quick) return {{2112, 7168}, {7168, 2048}};
   return {{2112, 7168}, {24576, 1536}, {32768, 512}, {7168, 16384}, {4096, 7168}, {7168, 2048}};
 }
-// An N×K list in the environment variable `env` ("18432x7168,32768x512"), or `fallback`.
+// The N×K shapes listed in `env` ("18432x7168,32768x512"), or `fallback` where it holds none.
 inline std::vector<gemm_shape> env_gemm_shapes(const char* env, std::vector<gemm_shape> fallback) {
-  const char* list = std::getenv(env);
-  if (list == nullptr) return fallback;
   std::vector<gemm_shape> out;
-  for (const char* p = list; *p;) {
-    char* end = nullptr;
-    const long n = std::strtol(p, &end, 10);
-    if (end == p || *end != 'x') break;
-    const long k = std::strtol(end + 1, &end, 10);
-    out.push_back({static_cast<int>(n), static_cast<int>(k)});
-    p = *end ? end + 1 : end;
+  for (const std::string& item : env_items(env)) {
+    int n = 0, k = 0;
+    if (std::sscanf(item.c_str(), "%dx%d", &n, &k) == 2 && n > 0 && k > 0) out.push_back({n, k});
   }
   return out.empty() ? fallback : out;
 }
