@@ -140,13 +140,8 @@ int main(int argc, char** argv) {
   for (const gemm_shape s : gemm_shapes(opt.quick))
     for (const int m : gemm_ms(opt.quick)) cases.push_back({s, m});
   // The operands of a case, rotated over enough sets that they come from memory, not L2.
-  // A GEMM's bytes: A, B, C and the scales, each once.
-  const auto gemm_bytes = [](const size_case& c) {
-    const int kb = c.s.k / group, nb = (c.s.n + group - 1) / group;
-    return double(c.m) * c.s.k + double(c.s.n) * c.s.k + 2.0 * c.m * c.s.n + 4.0 * c.m * kb + 4.0 * nb * kb;
-  };
   const auto make_operands = [&](const size_case& c, double& bytes) {
-    bytes = gemm_bytes(c);
+    bytes = gemm_bytes(c.m, c.s.n, c.s.k);
     const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
     std::vector<operands> ops;
     ops.reserve(sets);
@@ -234,7 +229,7 @@ int main(int argc, char** argv) {
   // launches unchained; samples interleaved.
   for (const size_case& c : cases) {
     // The GEMM's bytes and x's (the quantizer's output is the GEMM's A, counted once).
-    const double bytes = gemm_bytes(c) + 2.0 * c.m * c.s.k;
+    const double bytes = gemm_bytes(c.m, c.s.n, c.s.k) + 2.0 * c.m * c.s.k;
     std::vector<linear_operands> ops;
     const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
     ops.reserve(sets);

@@ -128,9 +128,7 @@ int main(int argc, char** argv) {
   const int sms = rep.device().sm_count;
   buffer<unsigned> sink(std::size_t{1} << 16);
   std::vector<read_kernel> reads = {loads<8>(8 * sms, 256, sink.get()), loads<4>(2 * sms, 1024, sink.get())};
-  cudaDeviceProp prop{};
-  HIPFUSE_BENCH_CHECK(cudaGetDeviceProperties(&prop, 0));
-  if (prop.major >= 9) {
+  if (rep.device().major >= 9) {
     reads.push_back(boxes<64, 16>(sms, sink.get()));
     reads.push_back(boxes<32, 24>(sms, sink.get()));
     reads.push_back(boxes<128, 10>(sms, sink.get()));
@@ -139,7 +137,7 @@ int main(int argc, char** argv) {
   const std::vector<int> ms = env_int_list("FLOOR_MS", {1, 16, 64, 128});
   for (const gemm_shape& s : shapes)
     for (const int m : ms) {
-      const double bytes = double(m) * s.k + double(s.n) * s.k + 2.0 * m * s.n;
+      const double bytes = gemm_bytes(m, s.n, s.k);
       const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
       std::vector<std::unique_ptr<gemm_operands>> ops;
       for (int i = 0; i < sets; ++i) ops.push_back(std::make_unique<gemm_operands>(m, s.n, s.k));

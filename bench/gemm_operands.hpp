@@ -22,6 +22,12 @@ inline void* gemm_workspace(std::int64_t& bytes) {
   return w.get();
 }
 
+// A GEMM's bytes: A, B, C and the fp32 scales, each once (the rotating sets are sized by them).
+inline double gemm_bytes(int m, int n, int k) {
+  const int kb = k / group, nb = (n + group - 1) / group;
+  return double(m) * k + double(n) * k + 2.0 * m * n + 4.0 * m * kb + 4.0 * nb * kb;
+}
+
 struct gemm_operands {
   using fp8 = hipfuse::float8_e4m3fn;
   using args_type = hipfuse::gemm::block_scale_gemm_args<fp8, hipfuse::gemm::scale_col_major, float>;

@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   double total_pick = 0, total_best = 0;
   for (const gemm_shape& s : shape_list())
     for (const int m : ms) {
-      const double bytes = double(m) * s.k + double(s.n) * s.k + 2.0 * m * s.n;
+      const double bytes = gemm_bytes(m, s.n, s.k);
       const int sets = rotating_sets(static_cast<std::size_t>(bytes), rep.device());
       std::vector<std::unique_ptr<gemm_operands>> ops;
       for (int i = 0; i < sets; ++i) ops.push_back(std::make_unique<gemm_operands>(m, s.n, s.k));
