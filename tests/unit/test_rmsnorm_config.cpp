@@ -165,6 +165,15 @@ TEST_CASE("configurations chosen for each arch and row length", "[rmsnorm]") {
   CHECK(chosen<arch::sm90, bfloat16>(1536, true, 2 * few * 1536, &prefetch, few) == shape{256, 1, 8, 256});
   CHECK(prefetch);
   CHECK(chosen<arch::sm90, bfloat16>(1536, true, 2 * few * 1536, nullptr, few + 1) == shape{64, 3, 8, 64});
+  // The plain norm's block-wide rows ([T, 7168]) are wide only up to norm_wide_rows_at_most rows.
+  const std::int64_t few_block_rows = norm_wide_rows_at_most;
+  static_assert(norm_wide_rows_at_most < wide_rows_at_most, "the block rows' bound is the tighter one");
+  CHECK(chosen<arch::sm90, bfloat16>(7168, true, few_block_rows * 7168, nullptr, few_block_rows) ==
+        shape{512, 2, 8, 512});
+  CHECK(chosen<arch::sm90, bfloat16>(7168, true, (few_block_rows + 1) * 7168, nullptr, few_block_rows + 1) ==
+        shape{256, 4, 8, 256});
+  CHECK(chosen<arch::sm90, bfloat16>(2048, true, (few_block_rows + 1) * 2048, nullptr, few_block_rows + 1) ==
+        shape{256, 4, 8, 256});
   CHECK(chosen<arch::sm90, bfloat16>(1024, true, 1024, nullptr, 1) == shape{128, 1, 8, 128});
   CHECK(chosen<arch::sm90, bfloat16>(7168, true, 7168, nullptr, 1) == shape{512, 2, 8, 512});
   CHECK(chosen<arch::sm90, bfloat16>(16384, true, 16384, nullptr, 1) == shape{1024, 2, 8, 1024});

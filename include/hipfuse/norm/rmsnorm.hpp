@@ -420,7 +420,7 @@ struct rmsnorm_rows {
                                                      std::int64_t block_index, storage& s) const {
     const int tid = platform::thread_rank();
     const int lane = tid % Config::row_threads;
-    const std::int64_t r = block_index * Config::rows_per_block + tid / Config::row_threads;
+    const std::int64_t r = block_index * Config::rows_per_block + (Config::rows_per_block == 1 ? 0 : tid / Config::row_threads);
     const bool in_second = r >= first.rows;
     const std::int64_t local = in_second ? r - first.rows : r;
     const bool active = local < (in_second ? second.rows : first.rows);
@@ -438,10 +438,23 @@ struct rmsnorm_rows {
     set.n = in_second ? second.n : first.n;
     set.eps = in_second ? second.eps : first.eps;
     set.weight_offset = in_second ? second.weight_offset : first.weight_offset;
-    const row_view<T, OutT> row = active ? set.row(local) : row_view<T, OutT>{};
     row_functor f;
-    const float inv_rms = f.load(row, lane, active, s);
-    f.store(row, lane, active, inv_rms);
+    if constexpr (Config::rows_per_block == 1) {
+      // The block's one row: past the last one the whole block leaves together (no thread waits at
+      // the reduction's barrier), and the row is then known to be there. The per-thread `active`
+      // tests and the select of an empty view sat between the row's address and its loads.
+      // Interleaved on the H100 against the per-thread form (same bits), µs new / old: [T, 7168]
+      // T = 1 / 16 / 128 2.16 / 2.32, 2.43 / 2.63, 3.83 / 4.03; with a residual 2.56 / 2.81,
+      // 3.35 / 3.60, 5.17 / 5.42; [T, 2048] T = 1 1.84 / 1.99, T = 4096 16.46 / 18.42.
+      if (!active) return;
+      const row_view<T, OutT> row = set.row(local);
+      const float inv_rms = f.load(row, lane, true, s);
+      f.store(row, lane, true, inv_rms);
+    } else {
+      const row_view<T, OutT> row = active ? set.row(local) : row_view<T, OutT>{};
+      const float inv_rms = f.load(row, lane, active, s);
+      f.store(row, lane, active, inv_rms);
+    }
   }
 
   static HIPFUSE_HOST_DEVICE constexpr std::int64_t blocks_for(std::int64_t rows) {
@@ -546,6 +559,11 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 // The kind of launch (see row_tier_shape), measured on H100 (bench/sweep_rmsnorm, docs/rmsnorm.md):
 //   wide below wide_rows_at_most rows: MLA T = 128 (256 rows) 2.82 µs wide vs 3.72 latency; at
 //     T = 1024 (2048 rows) wide lost (6.7 vs 5.9 µs); [T, 7168] T = 128 4.08 vs 4.30, T = 1024 lost.
+//   The plain norm's block-wide rows are wide only up to norm_wide_rows_at_most: once a block
+//     leaves as a whole past the last row, [T, 7168] T = 512 took 8.53 µs wide (512 blocks of 512
+//     threads, two waves) vs 7.40 latency; [T, 5120] 7.10 vs 5.91; [T, 2048] 5.01 vs 4.01; at 384
+//     rows wide still won (7168: 5.92 vs 6.20). With a residual wide kept a small lead at 512 rows
+//     (7168: 12.56 vs 12.93, 2048: 5.96 vs 6.06); one bound for both costs that 2-3 %.
 //   latency below prefetch_weight_below_elements: the norm prefetches up to MLA T = 16384 (34M
 //     elements: 48.8 vs 50.2 µs) and [T, 7168] T = 4096 (29M) and streams from MLA T = 65536
 //     (134M). Block-wide rows of the plain norm ([T, 7168]) prefetch at every size (619 vs 626 µs
@@ -565,6 +583,7 @@ static_assert(tier_shapes_hold_their_rows<arch::sm90>() && tier_shapes_hold_thei
 //     wide (so wide up to 512 rows there), and T = 1024 / 4096 21.86 / 73.44 against 24.52 / 79.58.
 //     The AMD targets take the same rule (their rows pair from 1024 columns); not measured there.
 inline constexpr std::int64_t wide_rows_at_most = 512;
+inline constexpr std::int64_t norm_wide_rows_at_most = 384;
 inline constexpr std::int64_t paired_block_wide_rows_at_most = 256;
 inline constexpr std::int64_t prefetch_weight_below_elements = std::int64_t(1) << 26;
 inline constexpr std::int64_t paired_prefetch_below_elements = std::int64_t(1) << 25;
@@ -582,7 +601,10 @@ HIPFUSE_HOST_DEVICE constexpr row_launch pick_row_launch(int tier, std::int64_t 
   const bool paired_block_rows =
       block_rows && (op == row_op::fused_quant_paired || op == row_op::fused_quant_paired_residual);
   const bool narrow_wide = paired_block_rows && op == row_op::fused_quant_paired;
-  if (rows <= (narrow_wide ? paired_block_wide_rows_at_most : wide_rows_at_most)) return row_launch::wide;
+  const std::int64_t wide_at_most = narrow_wide                          ? paired_block_wide_rows_at_most
+                                    : block_rows && op == row_op::norm ? norm_wide_rows_at_most
+                                                                       : wide_rows_at_most;
+  if (rows <= wide_at_most) return row_launch::wide;
   if (op == row_op::norm)
     return block_rows || elements < prefetch_weight_below_elements ? row_launch::latency : row_launch::streaming;
   if (paired_block_rows) return elements < paired_prefetch_below_elements ? row_launch::latency : row_launch::streaming;
