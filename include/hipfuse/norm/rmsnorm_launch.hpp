@@ -182,17 +182,38 @@ status with_row_config(std::int64_t row_elements, bool vector_path, F&& f, launc
   }
 }
 
-// The kernel with weight offsets only when a row set has one (Gemma): the add costs the others.
+// The blocks for `rows` rows of a rows functor, or an error past one launch's grid.
+template <class Functor>
+status grid_for(std::int64_t rows, int& blocks) {
+  const std::int64_t needed = Functor::blocks_for(rows);
+  if (needed > std::numeric_limits<int>::max())
+    return status::error(status_code::invalid_shape, "too many rows for one launch: " + std::to_string(rows));
+  blocks = static_cast<int>(needed);
+  return status::success();
+}
+
+// The kernels with weight offsets only when a row set has one (Gemma): the add costs the others.
+// Two row sets (q and k) in one grid:
 template <class Policy, class T, class OutT, class Config, bool Residual>
 status launch_rows(const row_set<T, OutT>& first, const row_set<T, OutT>& second, platform::launch_stream stream) {
-  const std::int64_t blocks = rmsnorm_rows<Policy, T, OutT, Config, Residual>::blocks_for(first.rows + second.rows);
-  if (blocks > std::numeric_limits<int>::max())
-    return status::error(status_code::invalid_shape, "too many rows for one launch: " +
-                                                         std::to_string(first.rows + second.rows));
+  using rows_functor = rmsnorm_rows<Policy, T, OutT, Config, Residual>;
+  int blocks = 0;
+  HIPFUSE_NORM_TRY(grid_for<rows_functor>(first.rows + second.rows, blocks));
   const bool offsets = first.weight_offset != 0.0f || second.weight_offset != 0.0f;
   return platform::launch(offsets ? rmsnorm_rows_kernel<Policy, T, OutT, Config, Residual, true>
                                   : rmsnorm_rows_kernel<Policy, T, OutT, Config, Residual, false>,
-                          {static_cast<int>(blocks), 1}, Config::block_threads, 0, stream, first, second);
+                          {blocks, 1}, Config::block_threads, 0, stream, first, second);
+}
+
+// One row set (the plain norm), through the kernel with one set's arguments.
+template <class Policy, class T, class OutT, class Config, bool Residual>
+status launch_set(const row_set<T, OutT>& rows, platform::launch_stream stream) {
+  using rows_functor = rmsnorm_rows<Policy, T, OutT, Config, Residual>;
+  int blocks = 0;
+  HIPFUSE_NORM_TRY(grid_for<rows_functor>(rows.rows, blocks));
+  return platform::launch(rows.weight_offset != 0.0f ? rmsnorm_set_kernel<Policy, T, OutT, Config, Residual, true>
+                                                     : rmsnorm_set_kernel<Policy, T, OutT, Config, Residual, false>,
+                          {blocks, 1}, Config::block_threads, 0, stream, rows);
 }
 
 }  // namespace norm_detail
@@ -261,14 +282,13 @@ status rmsnorm(const rmsnorm_args<T, OutT>& a, platform::launch_stream stream = 
   rows.n = static_cast<int>(a.hidden);
   rows.eps = a.eps;
   rows.weight_offset = a.gemma ? 1.0f : 0.0f;
-  const row_set<T, OutT> none{};
   const bool vector_path = uses_vector_path(a);
   return with_detected_arch([&](auto arch_tag) {
     using P = policy<decltype(arch_tag)>;
     return norm_detail::with_row_config<typename P::arch, T>(a.hidden, vector_path, [&](auto config) {
       using C = decltype(config);
-      if (a.residual) return norm_detail::launch_rows<P, T, OutT, C, true>(rows, none, stream);
-      return norm_detail::launch_rows<P, T, OutT, C, false>(rows, none, stream);
+      if (a.residual) return norm_detail::launch_set<P, T, OutT, C, true>(rows, stream);
+      return norm_detail::launch_set<P, T, OutT, C, false>(rows, stream);
     }, norm_detail::launch_size{a.rows, a.rows * a.hidden});
   });
 }
