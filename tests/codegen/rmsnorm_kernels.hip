@@ -25,6 +25,10 @@ using widest_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 16384>
 template <class Arch>
 using stream_config = typename hipfuse::fitted_row_config<Arch, bfloat16, 100000>::type;
 template <class Arch>
+using block_latency_config = hipfuse::row_tier_config<Arch, bfloat16, 5, hipfuse::row_launch::latency>;  // [T,7168]
+template <class Arch>
+using block_wide_config = hipfuse::row_tier_config<Arch, bfloat16, 5, hipfuse::row_launch::wide>;  // [T,7168] decode
+template <class Arch>
 using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuffles instead of rocPRIM
 
 }  // namespace hipfuse_codegen
@@ -47,6 +51,16 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::stream_config<Arch>, false)              \
   HIPFUSE_RMSNORM_INSTANCE(hipfuse::policy<Arch>, hipfuse::row_scalar_config<Arch>, false)
 
+// The plain norm's kernel (one row set), in the shapes its launcher takes for [T,7168].
+#define HIPFUSE_RMSNORM_SET_INSTANCE(Policy, Config, Residual)                                              \
+  template __global__ void hipfuse::rmsnorm_set_kernel<Policy, hipfuse::bfloat16, hipfuse::bfloat16, Config, \
+                                                       Residual, false>(hipfuse::row_set<hipfuse::bfloat16>);
+
+#define HIPFUSE_RMSNORM_SET_ARCH(Arch)                                                              \
+  HIPFUSE_RMSNORM_SET_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::block_latency_config<Arch>, false) \
+  HIPFUSE_RMSNORM_SET_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::block_wide_config<Arch>, false)    \
+  HIPFUSE_RMSNORM_SET_INSTANCE(hipfuse::policy<Arch>, hipfuse_codegen::wide_config<Arch>, true)
+
 // MLA decode and mid-size launches: one block per token, q's vectors then k's (256 threads on
 // NVIDIA; 256 threads = 4 waves of 64 on AMD, 3 for q and 1 for k).
 #define HIPFUSE_QK_TOKEN_ARCH(Arch)                                                            \
@@ -55,5 +69,7 @@ using native_policy = hipfuse::policy<Arch, hipfuse::backend::native>;  // shuff
 
 HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx942)
 HIPFUSE_RMSNORM_ARCH(hipfuse::arch::gfx950)
+HIPFUSE_RMSNORM_SET_ARCH(hipfuse::arch::gfx942)
+HIPFUSE_RMSNORM_SET_ARCH(hipfuse::arch::gfx950)
 HIPFUSE_QK_TOKEN_ARCH(hipfuse::arch::gfx942)
 HIPFUSE_QK_TOKEN_ARCH(hipfuse::arch::gfx950)

@@ -11,10 +11,12 @@ const std::string dir = HIPFUSE_ASM_DIR;
 // The one kernel of rmsnorm_kernels.<arch>.s compiled for `arch` whose mangled name has the
 // row_config fragment, the residual flag (then WeightOffset = false, what the launchers run without
 // Gemma: the kernel's last two template arguments), and (or not) the native backend.
-isa::kernel only(const std::string& arch, const std::string& config, bool residual, bool native) {
+// `kernel`: the two-set rmsnorm_rows_kernel, or the plain norm's rmsnorm_set_kernel.
+isa::kernel only(const std::string& arch, const std::string& config, bool residual, bool native,
+                 const std::string& kernel = "rmsnorm_rows_kernel") {
   std::vector<isa::kernel> found;
   for (isa::kernel& k : isa::find(dir + "/rmsnorm_kernels." + arch + ".s",
-                                  {"rmsnorm_rows_kernel", "4arch6" + arch, config, residual ? "Lb1ELb0EEEv" : "Lb0ELb0EEEv"})) {
+                                  {kernel, "4arch6" + arch, config, residual ? "Lb1ELb0EEEv" : "Lb0ELb0EEEv"})) {
     if ((k.name.find("7backend6native") != std::string::npos) == native) found.push_back(std::move(k));
   }
   REQUIRE(found.size() == 1);
@@ -128,11 +130,42 @@ TEST_CASE("streaming and scalar rows have no scratch; the scalar path loads sing
   }
 }
 
+TEST_CASE("the plain norm's one-set kernel: 16-byte accesses, the block reduction, no scratch", "[rmsnorm][codegen]") {
+  for (const std::string arch : archs) {
+    INFO(arch);
+    // [T,7168] from 385 rows: 256 threads, 4 vectors each, weights prefetched with the row.
+    const isa::kernel latency = only(arch, "row_configILi256ELi4ELi8ELi256ELb1E", false, false, "rmsnorm_set_kernel");
+    CHECK(latency.count("global_load_dwordx4") >= 8);  // 4 of x, 4 of w
+    CHECK(latency.count("global_store_dwordx4") >= 4);
+    CHECK(latency.contains(dpp));
+    CHECK(latency.contains("s_barrier"));
+    CHECK(latency.contains("v_rsq_f32"));
+    CHECK(latency.scratch_bytes == 0);
+    CHECK_FALSE(latency.contains("s_trap"));
+    // Decode: the row over a 512-thread block, two vectors per thread.
+    const isa::kernel wide = only(arch, "row_configILi512ELi2ELi8ELi512ELb1E", false, false, "rmsnorm_set_kernel");
+    CHECK(wide.count("global_load_dwordx4") >= 4);
+    CHECK(wide.count("global_store_dwordx4") >= 2);
+    CHECK(wide.contains("s_barrier"));
+    CHECK(wide.scratch_bytes == 0);
+    CHECK(wide.waves_per_simd() >= 2);
+    // With a residual (streaming shape): x, residual and weight read, residual and y written.
+    const isa::kernel residual = only(arch, "row_configILi256ELi4ELi8ELi256ELb0E", true, false, "rmsnorm_set_kernel");
+    CHECK(residual.count("global_load_dwordx4") >= 12);
+    CHECK(residual.count("global_store_dwordx4") >= 8);
+    CHECK(residual.scratch_bytes == 0);
+  }
+}
+
 TEST_CASE("an rmsnorm kernel instantiated for the other arch traps", "[rmsnorm][codegen]") {
   for (const std::string arch : archs) {
     const std::string other = arch == std::string("gfx942") ? "gfx950" : "gfx942";
-    std::vector<isa::kernel> ks = isa::find(dir + "/rmsnorm_kernels." + arch + ".s", {"rmsnorm_rows_kernel", "4arch6" + other});
+    const std::string file = dir + "/rmsnorm_kernels." + arch + ".s";
+    std::vector<isa::kernel> ks = isa::find(file, {"rmsnorm_rows_kernel", "4arch6" + other});
     REQUIRE(ks.size() == 10);
+    std::vector<isa::kernel> sets = isa::find(file, {"rmsnorm_set_kernel", "4arch6" + other});
+    REQUIRE(sets.size() == 3);
+    ks.insert(ks.end(), sets.begin(), sets.end());
     for (const isa::kernel& k : ks) {
       CHECK(k.contains("s_trap"));
       CHECK_FALSE(k.contains("global_load_dwordx4"));
