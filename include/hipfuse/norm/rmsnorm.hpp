@@ -208,10 +208,11 @@ class rmsnorm_row {
       vec<T, vec_n> r_[Residual ? cached_vecs : 1];
       // Rows of more than two vectors per thread ask for all their weights first: asked for
       // behind each of the row's vectors, they could arrive after the reduction (in the {512, 2}
-      // SASS ptxas issued them after the sum of squares; not inspected here). Interleaved on the H100 (same bits), µs before / after: [T, 2048]
-      // T = 1024 6.16 / 5.92, T = 4096 16.38 / 15.92; [T, 3072] T = 1024 7.30 / 7.09; [T, 7168]
-      // T = 1024 12.35 / 12.29; no case slower by more than 0.1 %, the fused quantizer unchanged.
-      // For the wide shapes ({512, 2}) it was 0-1.5 % slower at T <= 128.
+      // SASS ptxas issued them after the sum of squares; not inspected here). Interleaved on the
+      // H100 (same bits), µs before / after: [T, 2048] T = 1024 6.16 / 5.92, T = 4096 16.38 /
+      // 15.92; [T, 3072] T = 1024 7.30 / 7.09; [T, 7168] T = 1024 12.35 / 12.29; no case slower
+      // by more than 0.1 %, the fused quantizer unchanged. For the wide shapes ({512, 2}) it was
+      // 0-1.5 % slower at T <= 128.
       constexpr bool weights_first = prefetch_weight && Config::vecs_per_thread > 2;
       if constexpr (weights_first) {
 HIPFUSE_UNROLL
