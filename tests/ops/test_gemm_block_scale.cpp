@@ -2,8 +2,8 @@
 // the NVIDIA GPU, against the float64 reference: every scale layout and type, standard and
 // preshuffled B, bias, padded strides, M from 1 (small-M tile) up, N tails. On the GPU also the
 // DeepSeek-V3 N×K shapes for M in {1, 7, 64, 129, 4096}. Outputs are poisoned first; padding must
-// stay poisoned, every element of C must be written, NaN never passes. Bad arguments return the
-// right status and write nothing.
+// stay poisoned, every element of C must be written, NaN never passes; where a case asks, repeated
+// launches give the same bits. Bad arguments return the right status and write nothing.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -93,6 +93,7 @@ struct options {
   bool bias = false;
   int lda_pad = 0, ldc_pad = 0, scale_pad = 0;
   bool nan_shared = false;  // fill every SM's shared memory with NaN bytes right before the launch
+  int repeats = 0;          // launches after the first, each of which must give the first one's bits
 };
 
 #if defined(HIPFUSE_PLATFORM_CUDA)
@@ -241,6 +242,16 @@ void run_case(const weight<Fp8, BLayout, BScale>& w, int m, const options& o) {
   INFO(s.message);
   REQUIRE(s.ok());
   const std::vector<bfloat16> c = d_c.download();
+  // The same bits at every launch: the k splits add their partial sums in a fixed order whichever
+  // warpgroup or block finishes first.
+  int launches_differing = 0;
+  for (int r = 0; r < o.repeats; ++r) {
+    d_c.poison();
+    REQUIRE(launch_for_test<Backend>(args).ok());
+    const std::vector<bfloat16> again = d_c.download();
+    launches_differing += std::memcmp(again.data(), c.data(), c.size() * sizeof(bfloat16)) != 0;
+  }
+  CHECK(launches_differing == 0);
 
   // Every element written, padding untouched, no NaN.
   const std::uint16_t poison = hipfuse_test::device_buffer<bfloat16>::poison_value().bits;
@@ -574,10 +585,14 @@ TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split across a cluster",
   using c2 = wgmma_shape_tag<wgmma_shape_64x64_c2>;
   run_block_split_cases<c4, c2>();
   if (hipfuse_test::gpu_sizes()) {
+    options repeated;  // rank 0 adds the other blocks' sums in rank order: the same bits every time
+    repeated.repeats = 10;
+    options bias_repeated = repeated;
+    bias_repeated.bias = true;
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, c4>({{2112, 7168}, {4096, 7168}},
-                                                                           {1, 16, 64, 128}, {});
+                                                                           {1, 16, 64, 128}, repeated);
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, c2>({{4096, 7168}, {7168, 2048}},
-                                                                           {1, 16, 64}, {true, 0, 0});
+                                                                           {1, 16, 64}, bias_repeated);
   }
 }
 
@@ -590,9 +605,13 @@ TEST_CASE("block-scale GEMM, 64x64 wgmma tiles with a k split over blocks throug
   using g2 = wgmma_shape_tag<wgmma_shape<64, 64, 12, 2, 2, 2, split_handoff::global>>;
   run_block_split_cases<g4, g2>();
   if (hipfuse_test::gpu_sizes()) {
+    options repeated;  // whichever block counts last adds the slots in rank order: the same bits
+    repeated.repeats = 10;
+    options bias_repeated = repeated;
+    bias_repeated.bias = true;
     run_shapes<default_fp8, scale_col_major, float, b_standard, float, g4>({{2112, 7168}, {7168, 2048}},
-                                                                           {1, 16, 32, 64}, {true, 0, 0});
-    run_shapes<default_fp8, scale_col_major, float, b_standard, float, g2>({{4096, 7168}}, {1, 16}, {});
+                                                                           {1, 16, 32, 64}, bias_repeated);
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float, g2>({{4096, 7168}}, {1, 16}, repeated);
   }
 }
 
@@ -631,6 +650,20 @@ TEST_CASE("preshuffle_b matches aiter's (16, 16) layout", "[gemm]") {
   // Bad shapes are refused.
   CHECK(preshuffle_b(preshuffle_b_args<default_fp8>{d_b.get(), k, d_out.get(), 40, k}).code ==
         status_code::invalid_shape);
+}
+
+// Repeated launches of one problem give the same bits, on the decode shapes whose tiles split k
+// over warpgroups, blocks of a cluster or blocks through the workspace (the picker's choices for
+// these N×K and M), and on the small shapes everywhere.
+TEST_CASE("block-scale GEMM, repeated launches give the same bits", "[gemm]") {
+  options repeated;
+  repeated.repeats = 2;
+  run_shapes<default_fp8, scale_col_major, float, b_standard, float>({{80, 256}, {200, 640}}, {1, 7, 64}, repeated);
+  if (hipfuse_test::gpu_sizes()) {
+    repeated.repeats = 20;
+    run_shapes<default_fp8, scale_col_major, float, b_standard, float>(
+        {{2112, 7168}, {4096, 7168}, {7168, 16384}, {7168, 2048}}, {1, 16, 32, 64, 128}, repeated);
+  }
 }
 
 TEST_CASE("block-scale GEMM validation: a clear status and nothing written", "[gemm][validation]") {
