@@ -216,6 +216,55 @@ struct block_scale_gemm_wgmma {
     }
   };
 
+  // Shapes with Shape::scales_by_warp take fp32 scales (any layout) into the stages' scale slots
+  // from the producer warpgroup's second warp, so that their consumers read them from shared
+  // memory like the whole-k tiles' instead of loading them from global memory at every k block.
+  // UE8M0 scales keep the loads (a scale is one byte; the copies below move four).
+  static constexpr bool warp_copies_scales = Shape::scales_by_warp &&
+                                             std::is_same_v<typename Args::a_scale_type, float> &&
+                                             std::is_same_v<typename Args::b_scale_type, float>;
+  static_assert(!Shape::scales_by_warp ||
+                    (!Shape::scales_in_stages && Shape::block_m == 64 && Shape::b_scale_blocks == 1),
+                "the scale warp serves tiles without scale copies, one 64-row A column and one B scale per stage");
+  // The full barrier's arrivals per phase: the producer thread's, and with the scale warp one per lane.
+  static constexpr int full_arrivals = warp_copies_scales ? 1 + 32 : 1;
+
+  // The scale warp: for every stage the producer thread fills, the tile's 64 A scales of its k
+  // block (zeros for rows past M, nothing read there) and its B scale (at element kb % 4 of the
+  // slot's B run, where the consumers look) by 4-byte asynchronous copies, each lane arriving on
+  // the stage's full barrier once its copies have landed. The lanes wait for the stage's release
+  // like the producer thread, and never for a copy: many stages' scales are on their way at once.
+  HIPFUSE_DEVICE static void copy_scales_by_warp(const Args& p, const block_share& share, std::uint64_t* full,
+                                                 std::uint64_t* empty, std::uint8_t* scale_slots, int lane) {
+    using a_layout = typename Args::a_scale_layout;
+    wait_for_previous_grid();  // A's scales may be the previous kernel's output
+    const std::uint32_t slots = sm90::smem_address(scale_slots);
+    const std::uint32_t full_address = sm90::smem_address(full), empty_address = sm90::smem_address(empty);
+    // Every layout's offset is linear in the row and the k block: a k block further is `step` on.
+    const std::int64_t step = a_layout::offset(0, 1, p.a_scale.stride);
+    ring_position<Shape::stages> at{};
+    for (int t = share.first_tile; t < share.walk.tiles(); t += share.tile_stride) {
+      const auto o = share.walk.of(t, Shape::block_m, Shape::block_n);
+      // This lane's rows, lane and lane + 32 of the tile (a row past M reads nothing; its address
+      // is the last row's, kept inside the buffer).
+      const bool valid0 = o.m0 + lane < p.m, valid1 = o.m0 + lane + 32 < p.m;
+      const float* a0 =
+          p.a_scale.data + a_layout::offset(valid0 ? o.m0 + lane : p.m - 1, share.kb_begin, p.a_scale.stride);
+      const float* a1 =
+          p.a_scale.data + a_layout::offset(valid1 ? o.m0 + lane + 32 : p.m - 1, share.kb_begin, p.a_scale.stride);
+      const float* b = p.b_scale + static_cast<std::int64_t>(o.n0 / scale_block) * share.kblocks + share.kb_begin;
+      for (int kb = share.kb_begin; kb < share.kb_end; ++kb, a0 += step, a1 += step, ++b) {
+        sm90::mbarrier_wait(empty_address + 8 * at.stage, at.phase ^ 1);
+        const std::uint32_t slot = slots + at.stage * Shape::scale_bytes;
+        sm90::async_copy_4(slot + 4 * lane, a0, valid0);
+        sm90::async_copy_4(slot + 4 * (lane + 32), a1, valid1);
+        if (lane == 0) sm90::async_copy_4(slot + Shape::a_scale_bytes + 4 * (kb % 4), b, true);
+        sm90::async_copies_arrive(full_address + 8 * at.stage);
+        at.advance();
+      }
+    }
+  }
+
   // The producer thread's first copies (stages_ahead), sent right after it set up the barriers
   // where sends_before_barrier, else (the B slabs of weights first) as its loop starts. Sent from
   // the loop, the first copies had waited for the block's barrier, the tile walk and the copies'
@@ -283,7 +332,7 @@ struct block_scale_gemm_wgmma {
         if (copy_scales) sm90::prefetch_tma_descriptor(a_boxes.tail_scales);
       }
       for (int s = 0; s < Shape::stages; ++s) {
-        sm90::mbarrier_init(&full[s], 1);
+        sm90::mbarrier_init(&full[s], full_arrivals);
         sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
       }
       if constexpr (Shape::cluster_split) {
@@ -378,6 +427,9 @@ struct block_scale_gemm_wgmma {
         // 953 µs); released here, 0-1 % faster (914 -> 909).
         release_dependent_grid();
       }
+      if constexpr (warp_copies_scales) {
+        if (tid / 32 == 1) copy_scales_by_warp(p, share, full, empty, scale_slots, tid % 32);
+      }
       if constexpr (Shape::cluster_split) sm90::cluster_sync();  // see the end of the consumers' part
       return;
     }
@@ -401,6 +453,8 @@ struct block_scale_gemm_wgmma {
     const std::uint32_t full_address = __shfl_sync(0xFFFFFFFFu, sm90::smem_address(full), 0);
     const std::uint32_t empty_address = __shfl_sync(0xFFFFFFFFu, sm90::smem_address(empty), 0);
     const std::uint32_t scale_base = __shfl_sync(0xFFFFFFFFu, sm90::smem_address(scale_slots), 0);
+    // The scales are in the stages' slots: by tensor copy from the producer thread, or from the scale warp.
+    const bool scales_in_slots = copy_scales || warp_copies_scales;
     // This thread's A scale (row + 0; row + 8 is 32 bytes on) in the scale slot of stage 0.
     const std::uint32_t scale_address = scale_base + 4 * (row_group * 64 + atom::c_coord(t, 0).row);
     int blocks_before = 0;
@@ -446,7 +500,7 @@ struct block_scale_gemm_wgmma {
       // Issue block j into `part`: wait for its stage (unless the caller has), four k steps, commit
       // (no wait).
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc, bool waited = false) {
-        if (!copy_scales) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
+        if (!scales_in_slots) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
         if (!waited) wait_stage();
         const std::uint32_t stage_offset =
             static_cast<std::uint32_t>(issue_at.stage) * atom::descriptor_step(Shape::stage_bytes);
@@ -457,7 +511,7 @@ struct block_scale_gemm_wgmma {
                                     b_descriptor + stage_offset + atom::descriptor_step(step * atom::k), step > 0);
         wgmma_commit();
         wgmma_fence_registers(part);
-        if (copy_scales) {  // read while the multiplies run; the stage is released only after the promotion
+        if (scales_in_slots) {  // read while the multiplies run; the stage is released only after the promotion
           const std::uint32_t slot = scale_address + issue_at.stage * Shape::scale_bytes;
           const std::uint32_t b_slot = scale_base + issue_at.stage * Shape::scale_bytes + Shape::a_scale_bytes;
           sc = {sm90::load_shared_f32(slot), sm90::load_shared_f32(slot + 32),

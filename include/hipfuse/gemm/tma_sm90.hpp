@@ -109,6 +109,31 @@ HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void tma_load_2d(const CUtensorMap* map, std:
 #endif
 }
 
+// Copies 4 bytes from global to shared memory (dst: a shared-memory address) without holding a
+// register for them (cp.async); where `valid` is false nothing is read and dst gets zeros.
+// Completion is signalled by async_copies_arrive.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void async_copy_4(std::uint32_t dst, const void* src, bool valid) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(dst), "l"(reinterpret_cast<std::uint64_t>(src)),
+               "r"(valid ? 4 : 0)
+               : "memory");
+#else
+  (void)dst, (void)src, (void)valid;
+  platform::trap("cp.async needs sm_80 or later");
+#endif
+}
+
+// One of the barrier's expected arrivals, made once every async_copy_4 this thread issued before
+// has landed.
+HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void async_copies_arrive(std::uint32_t bar) {
+#if defined(HIPFUSE_HAS_TMA)
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(bar) : "memory");
+#else
+  (void)bar;
+  platform::trap("cp.async needs sm_80 or later");
+#endif
+}
+
 // Copies `bytes` contiguous bytes (a multiple of 16; src and dst 16-byte aligned) from global to
 // shared memory; completion is counted in bytes on bar.
 HIPFUSE_DEVICE HIPFUSE_FORCEINLINE void bulk_load(std::uint64_t* bar, void* dst, const void* src, std::uint32_t bytes) {

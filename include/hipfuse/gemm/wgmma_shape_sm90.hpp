@@ -70,9 +70,20 @@ struct wgmma_shape {
   // H100, the two extra copies per stage slowed the k-split decode tiles (2112×7168 at M = 128:
   // 16.2 -> 20.3 µs), whose consumers' scale loads hide behind the weight stream anyway.
   static constexpr bool scales_in_stages = KSplit == 1;
+  // 64×32 tiles split four ways take fp32 scales into the stages' slots from a warp of the producer
+  // warpgroup instead (block_scale_gemm_wgmma::copy_scales_by_warp); their consumers then read
+  // them from shared memory, not from global memory at every k block. On the H100, interleaved
+  // against the loads from global memory (µs, the same bits): 4096×7168 at M = 16 / 32 / 64 13.98 /
+  // 13.96 / 14.49 -> 13.55 / 13.61 / 13.92 (with programmatic dependent launch 12.74 / 12.92 / 13.38
+  // -> 12.37 / 12.41 / 12.74), M = 1 level; 2112×7168 at M = 128 (also these tiles) 11.07 -> 10.90,
+  // but 10.49 -> 10.78 with programmatic dependent launch. Not on the other k-split tiles: 64×16 on
+  // 2112×7168 was 1-2 % slower at M = 1 / 16 and 1-3 % faster at 64, and 64×64 split two ways
+  // (7168×16384) 0.6-3 % slower, its producer warpgroup spilling at 40 registers.
+  static constexpr bool scales_by_warp = KSplit == 4 && BlockN == 32;
   // Slots of 128 bytes (the A scales come by tensor copy, whose destination is 128-byte aligned).
-  static constexpr int a_scale_bytes = scales_in_stages ? BlockM * 4 : 0;
-  static constexpr int scale_bytes = scales_in_stages ? (a_scale_bytes + 16 * b_scale_blocks + 127) / 128 * 128 : 0;
+  static constexpr int a_scale_bytes = scales_in_stages || scales_by_warp ? BlockM * 4 : 0;
+  static constexpr int scale_bytes =
+      scales_in_stages || scales_by_warp ? (a_scale_bytes + 16 * b_scale_blocks + 127) / 128 * 128 : 0;
   // Whether the producer may copy its first B slabs before the previous grid is done (programmatic
   // dependent launch, see block_scale_gemm_wgmma::run). Not on 64×16 tiles: chained to group_quant
   // (fp8_linear, 2112x7168) they took 12.4 µs at M = 1 and 12.5 at M = 16 with the weights first,
