@@ -500,7 +500,8 @@ struct block_scale_gemm_wgmma {
       // Issue block j into `part`: wait for its stage (unless the caller has), four k steps, commit
       // (no wait).
       auto issue = [&](float(&part)[acc_count], int j, block_scales& sc, bool waited = false) {
-        if (!scales_in_slots) sc = rows.scales(p, block_of(j));  // loads in flight while the copy and the multiplies run
+        // Scales from global memory: loads in flight while the copy and the multiplies run.
+        if (!scales_in_slots) sc = rows.scales(p, block_of(j));
         if (!waited) wait_stage();
         const std::uint32_t stage_offset =
             static_cast<std::uint32_t>(issue_at.stage) * atom::descriptor_step(Shape::stage_bytes);
