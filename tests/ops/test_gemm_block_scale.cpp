@@ -653,8 +653,8 @@ TEST_CASE("preshuffle_b matches aiter's (16, 16) layout", "[gemm]") {
 }
 
 // Repeated launches of one problem give the same bits, on the decode shapes whose tiles split k
-// over warpgroups, blocks of a cluster or blocks through the workspace (the picker's choices for
-// these N×K and M), and on the small shapes everywhere.
+// over warpgroups (the picker's choices for these N×K and M; the cluster and workspace splits
+// repeat in their own cases above), and on the small shapes everywhere.
 TEST_CASE("block-scale GEMM, repeated launches give the same bits", "[gemm]") {
   options repeated;
   repeated.repeats = 2;

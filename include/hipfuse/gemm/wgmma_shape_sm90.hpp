@@ -81,9 +81,9 @@ struct wgmma_shape {
   // (7168×16384) 0.6-3 % slower, its producer warpgroup spilling at 40 registers.
   static constexpr bool scales_by_warp = KSplit == 4 && BlockN == 32;
   // Slots of 128 bytes (the A scales come by tensor copy, whose destination is 128-byte aligned).
-  static constexpr int a_scale_bytes = scales_in_stages || scales_by_warp ? BlockM * 4 : 0;
-  static constexpr int scale_bytes =
-      scales_in_stages || scales_by_warp ? (a_scale_bytes + 16 * b_scale_blocks + 127) / 128 * 128 : 0;
+  static constexpr bool has_scale_slots = scales_in_stages || scales_by_warp;
+  static constexpr int a_scale_bytes = has_scale_slots ? BlockM * 4 : 0;
+  static constexpr int scale_bytes = has_scale_slots ? (a_scale_bytes + 16 * b_scale_blocks + 127) / 128 * 128 : 0;
   // Whether the producer may copy its first B slabs before the previous grid is done (programmatic
   // dependent launch, see block_scale_gemm_wgmma::run). Not on 64×16 tiles: chained to group_quant
   // (fp8_linear, 2112x7168) they took 12.4 µs at M = 1 and 12.5 at M = 16 with the weights first,
