@@ -8,10 +8,13 @@
 // The reads:
 //   loads G×T uU    plain 16-byte loads (streaming hint), G blocks of T threads, U loads in flight
 //                   per thread; the bytes of B rounded down to 16
+//   read+write G×T uU   the plain loads of B and A beside 16-byte stores of C's bytes, at once
+//                   (the floor of any GEMM of the shape once C is not small: M = 128 on N = 32768)
 //   boxes R×128     tensor copies in the GEMM's order: tiles of R rows of B, each tile's 128-byte
 //                   k blocks in turn, one thread per block keeping a ring of boxes in flight
 //                   (sm_90; K a multiple of 128)
-// Output: one line per case (the GEMM, each read, the fastest read, and the GEMM over it); --out
+// Output: one line per case (the GEMM, each read, the fastest read of B and the GEMM over it, the
+// fastest read with C's writes and the GEMM over that); --out
 // writes the records (op "gemm_floor", variant = the kernel) in the bench JSON schema.
 #include <cstdio>
 #include <functional>
@@ -48,6 +51,38 @@ __global__ void read_with_loads(const uint4* __restrict__ p, long n_vec, unsigne
     acc ^= v.x ^ v.y ^ v.z ^ v.w;
   }
   if (acc == 0x9e3779b9u) sink[blockIdx.x] = acc;
+}
+
+// The bytes every GEMM of the shape moves at least: reads A and B and writes C's bytes (zeros), at
+// once. Blocks [0, writers) write C, the rest read B then A, grid-stride in 16-byte vectors; the
+// writers are the grid's share of C in the bytes, so both streams end together when the memory
+// serves them at one rate. Unlike the GEMM, whose decode tiles store C after their last k block,
+// nothing here waits for a read before it writes: a floor, not a model.
+template <int Unroll>
+__global__ void read_and_write(const uint4* __restrict__ b, long b_vec, const uint4* __restrict__ a, long a_vec,
+                               uint4* __restrict__ c, long c_vec, int writers, unsigned* sink) {
+  const int block = static_cast<int>(blockIdx.x);
+  if (block < writers) {
+    const long stride = static_cast<long>(writers) * blockDim.x;
+    for (long i = static_cast<long>(block) * blockDim.x + threadIdx.x; i < c_vec; i += stride) __stcs(c + i, uint4{});
+    return;
+  }
+  unsigned acc = 0;
+  const long stride = static_cast<long>(gridDim.x - writers) * blockDim.x, n_vec = b_vec + a_vec;
+  long i = static_cast<long>(block - writers) * blockDim.x + threadIdx.x;
+  const auto at = [&](long j) { return j < b_vec ? b + j : a + (j - b_vec); };
+  for (; i + (Unroll - 1) * stride < n_vec; i += Unroll * stride) {
+    uint4 v[Unroll];
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) v[u] = __ldcs(at(i + u * stride));
+#pragma unroll
+    for (int u = 0; u < Unroll; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
+  }
+  for (; i < n_vec; i += stride) {
+    const uint4 v = __ldcs(at(i));
+    acc ^= v.x ^ v.y ^ v.z ^ v.w;
+  }
+  if (acc == 0x9e3779b9u) sink[block] = acc;
 }
 
 // One thread per block copies boxes of BoxRows × 128 bytes of B [N, K] into a ring of Slots
@@ -91,7 +126,7 @@ constexpr int box_ring_bytes = BoxRows * 128 * Slots + 1024;  // + 1 KiB: the ri
 struct read_kernel {
   std::string name;
   std::function<hipfuse::status(const gemm_operands&, const CUtensorMap*, cudaStream_t)> launch;
-  int box_rows;  // 0: plain loads; else the tensor map's box rows
+  int box_rows;  // 0: plain loads; -1: loads and C's writes (not a read of B alone); else the tensor map's box rows
 };
 
 template <int Unroll>
@@ -104,6 +139,25 @@ read_kernel loads(int blocks, int threads, unsigned* sink) {
             return cuda_status(cudaGetLastError(), "read_with_loads");
           },
           0};
+}
+
+// read_and_write on G blocks of T threads, the writers C's share of G in the bytes (one at least).
+template <int Unroll>
+read_kernel reads_and_writes(int blocks, int threads, unsigned* sink) {
+  const std::string name = "read+write " + std::to_string(blocks) + "x" + std::to_string(threads) + " u" + std::to_string(Unroll);
+  return {name,
+          [=](const gemm_operands& o, const CUtensorMap*, cudaStream_t st) {
+            const long b_vec = static_cast<long>(o.args.n) * o.args.k / 16, a_vec = static_cast<long>(o.args.m) * o.args.k / 16;
+            const long c_vec = static_cast<long>(o.args.m) * o.args.n * 2 / 16;
+            const double c_share = double(c_vec) / double(b_vec + a_vec + c_vec);
+            int writers = static_cast<int>(c_share * blocks + 0.5);
+            writers = writers < 1 ? 1 : writers > blocks - 1 ? blocks - 1 : writers;
+            read_and_write<Unroll><<<blocks, threads, 0, st>>>(reinterpret_cast<const uint4*>(o.b.get()), b_vec,
+                                                               reinterpret_cast<const uint4*>(o.a.get()), a_vec,
+                                                               reinterpret_cast<uint4*>(o.c.get()), c_vec, writers, sink);
+            return cuda_status(cudaGetLastError(), "read_and_write");
+          },
+          -1};
 }
 
 template <int BoxRows, int Slots>
@@ -127,7 +181,8 @@ int main(int argc, char** argv) {
   report rep(opt, "floor_gemm");
   const int sms = rep.device().sm_count;
   buffer<unsigned> sink(std::size_t{1} << 16);
-  std::vector<read_kernel> reads = {loads<8>(8 * sms, 256, sink.get()), loads<4>(2 * sms, 1024, sink.get())};
+  std::vector<read_kernel> reads = {loads<8>(8 * sms, 256, sink.get()), loads<4>(2 * sms, 1024, sink.get()),
+                                    reads_and_writes<8>(8 * sms, 256, sink.get()), reads_and_writes<4>(2 * sms, 1024, sink.get())};
   if (rep.device().major >= 9) {
     reads.push_back(boxes<64, 16>(sms, sink.get()));
     reads.push_back(boxes<32, 24>(sms, sink.get()));
@@ -142,6 +197,7 @@ int main(int argc, char** argv) {
       std::vector<std::unique_ptr<gemm_operands>> ops;
       for (int i = 0; i < sets; ++i) ops.push_back(std::make_unique<gemm_operands>(m, s.n, s.k));
       std::vector<std::string> names = {"gemm"};
+      std::vector<bool> writes_c = {true};  // per timed kernel: does it also write C's bytes
       std::vector<std::function<hipfuse::status(int, cudaStream_t)>> launches = {
           [&ops](int i, cudaStream_t st) { return hipfuse::block_scale_gemm(ops[i]->args, st); }};
       // One tensor map per box height and set, made before the launches are captured.
@@ -155,30 +211,36 @@ int main(int argc, char** argv) {
                        "tensor map of B");
         }
         names.push_back(reads[r].name);
+        writes_c.push_back(reads[r].box_rows < 0);
         launches.push_back([&ops, &maps, &reads, r](int i, cudaStream_t st) {
           return reads[r].launch(*ops[i], maps[r].empty() ? nullptr : &maps[r][i], st);
         });
       }
       const std::vector<timing> times = time_interleaved(launches, sets, opt);
-      std::size_t fastest = 1;
-      for (std::size_t i = 2; i < times.size(); ++i)
-        if (times[i].error.empty() && times[i].median_us < times[fastest].median_us) fastest = i;
+      // The fastest of the reads of B alone, and of the reads with C's writes (0: none timed).
+      std::size_t fastest = 0, fastest_rw = 0;
+      for (std::size_t i = 1; i < times.size(); ++i) {
+        std::size_t& best = writes_c[i] ? fastest_rw : fastest;
+        if (times[i].error.empty() && (best == 0 || times[i].median_us < times[best].median_us)) best = i;
+      }
       const double gemm = times[0].median_us, floor = times[fastest].median_us;
       std::printf("%5dx%-5d M=%-4d gemm %7.2f us | fastest read %7.2f (%s, %.0f GB/s) | gemm - read %5.2f us, gemm / read %.3f |",
                   s.n, s.k, m, gemm, floor, names[fastest].c_str(), double(s.n) * s.k / (floor * 1e3), gemm - floor,
                   gemm / floor);
+      if (fastest_rw != 0)
+        std::printf(" read A, B + write C %7.2f, gemm / that %.3f |", times[fastest_rw].median_us, gemm / times[fastest_rw].median_us);
       for (std::size_t i = 1; i < times.size(); ++i) std::printf(" %s %.2f", names[i].c_str(), times[i].median_us);
       std::printf("\n");
       std::fflush(stdout);
       for (std::size_t i = 0; i < times.size(); ++i) {
         result r;
         r.op = "gemm_floor";
-        r.impl = i == 0 ? "hipfuse" : "read";
+        r.impl = i == 0 ? "hipfuse" : writes_c[i] ? "read+write" : "read";
         r.variant = names[i];
         r.shape = "N=" + std::to_string(s.n) + " K=" + std::to_string(s.k) + " M=" + std::to_string(m);
         r.x_name = "M";
         r.x = m;
-        r.bytes = i == 0 ? bytes : double(s.n) * s.k;
+        r.bytes = i == 0 ? bytes : writes_c[i] ? double(s.n) * s.k + double(m) * s.k + 2.0 * m * s.n : double(s.n) * s.k;
         r.flops = i == 0 ? 2.0 * m * s.n * s.k : 0.0;
         r.t = times[i];
         rep.add(r);
