@@ -333,7 +333,8 @@ struct block_scale_gemm_wgmma {
       }
       for (int s = 0; s < Shape::stages; ++s) {
         sm90::mbarrier_init(&full[s], full_arrivals);
-        sm90::mbarrier_init(&empty[s], Shape::row_groups * 4);  // per warp of the warpgroups reading it
+        // Per warp of the warpgroups reading it, or per thread where they read its scale slot (see promote).
+        sm90::mbarrier_init(&empty[s], Shape::row_groups * 4 * (copy_scales || warp_copies_scales ? 32 : 1));
       }
       if constexpr (Shape::cluster_split) {
         for (int r = 0; r + 1 < cluster_k; ++r) sm90::mbarrier_init(&partials_full[r], 128);  // its first group
@@ -531,7 +532,12 @@ struct block_scale_gemm_wgmma {
           empty_bar = empty_address + 8 * release_at.stage;
           release_at.template advance<Shape::k_split>();
         }
-        if (lane == 0) sm90::mbarrier_arrive(empty_bar);
+        // A thread that read the stage's scale slot (plain shared-memory loads) frees the stage
+        // itself: its loads then come before the producer's next copy into that slot by its own
+        // program order and the barrier. One lane for the warp, as where the stage holds only what
+        // the tensor cores read, is ordered only by the warp's lockstep, and compute-sanitizer's
+        // racecheck reported each such slot as a race with that copy (docs/gemm-hopper.md).
+        if (scales_in_slots || lane == 0) sm90::mbarrier_arrive(empty_bar);
         const float s0 = sc.a0 * sc.b, s1 = sc.a1 * sc.b;
         if constexpr (Shape::b_scale_blocks == 1) {
 #pragma unroll
