@@ -32,24 +32,32 @@ namespace {
 using namespace hipfuse_bench;
 namespace sm90 = hipfuse::gemm::sm90;
 
-// Reads n_vec 16-byte vectors; `sink` is written only if the xor of everything read equals a
-// value no input is chosen for, so the loads cannot be left out.
-template <int Unroll>
-__global__ void read_with_loads(const uint4* __restrict__ p, long n_vec, unsigned* sink) {
+// The xor of vectors i, i + stride, ... below n_vec, loaded (Unroll in flight) at address_of(j).
+// The kernels write it to `sink` only if it equals a value no input is chosen for, so the loads
+// cannot be left out.
+template <int Unroll, class AddressOf>
+__device__ unsigned xor_of_loads(long i, long stride, long n_vec, AddressOf address_of) {
   unsigned acc = 0;
-  const long stride = static_cast<long>(gridDim.x) * blockDim.x;
-  long i = static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x;
   for (; i + (Unroll - 1) * stride < n_vec; i += Unroll * stride) {
     uint4 v[Unroll];
 #pragma unroll
-    for (int u = 0; u < Unroll; ++u) v[u] = __ldcs(p + i + u * stride);
+    for (int u = 0; u < Unroll; ++u) v[u] = __ldcs(address_of(i + u * stride));
 #pragma unroll
     for (int u = 0; u < Unroll; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
   }
   for (; i < n_vec; i += stride) {
-    const uint4 v = __ldcs(p + i);
+    const uint4 v = __ldcs(address_of(i));
     acc ^= v.x ^ v.y ^ v.z ^ v.w;
   }
+  return acc;
+}
+
+// Reads n_vec 16-byte vectors, grid-stride.
+template <int Unroll>
+__global__ void read_with_loads(const uint4* __restrict__ p, long n_vec, unsigned* sink) {
+  const long stride = static_cast<long>(gridDim.x) * blockDim.x;
+  const unsigned acc = xor_of_loads<Unroll>(static_cast<long>(blockIdx.x) * blockDim.x + threadIdx.x, stride, n_vec,
+                                            [p](long j) { return p + j; });
   if (acc == 0x9e3779b9u) sink[blockIdx.x] = acc;
 }
 
@@ -67,21 +75,9 @@ __global__ void read_and_write(const uint4* __restrict__ b, long b_vec, const ui
     for (long i = static_cast<long>(block) * blockDim.x + threadIdx.x; i < c_vec; i += stride) __stcs(c + i, uint4{});
     return;
   }
-  unsigned acc = 0;
-  const long stride = static_cast<long>(gridDim.x - writers) * blockDim.x, n_vec = b_vec + a_vec;
-  long i = static_cast<long>(block - writers) * blockDim.x + threadIdx.x;
-  const auto at = [&](long j) { return j < b_vec ? b + j : a + (j - b_vec); };
-  for (; i + (Unroll - 1) * stride < n_vec; i += Unroll * stride) {
-    uint4 v[Unroll];
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) v[u] = __ldcs(at(i + u * stride));
-#pragma unroll
-    for (int u = 0; u < Unroll; ++u) acc ^= v[u].x ^ v[u].y ^ v[u].z ^ v[u].w;
-  }
-  for (; i < n_vec; i += stride) {
-    const uint4 v = __ldcs(at(i));
-    acc ^= v.x ^ v.y ^ v.z ^ v.w;
-  }
+  const long stride = static_cast<long>(gridDim.x - writers) * blockDim.x;
+  const unsigned acc = xor_of_loads<Unroll>(static_cast<long>(block - writers) * blockDim.x + threadIdx.x, stride,
+                                            b_vec + a_vec, [=](long j) { return j < b_vec ? b + j : a + (j - b_vec); });
   if (acc == 0x9e3779b9u) sink[block] = acc;
 }
 
